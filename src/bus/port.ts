@@ -1,0 +1,110 @@
+import type { EventEnvelope } from '../envelope/index.js';
+
+/** Where a publish came from, when it is a re-delivery of a stored event. */
+export interface ReplayMark {
+  /** The stream sequence the event was first stored under; the worker's newest-wins guard compares it. */
+  readonly originalSeq: number;
+  readonly replayId: string;
+}
+
+export interface PublishRequest {
+  readonly envelope: EventEnvelope;
+  /** Set for replays: the message gets its own message id so the duplicate window keeps it. */
+  readonly replay?: ReplayMark;
+}
+
+export interface PublishAck {
+  /** The stream sequence of the stored message (of the first copy when `duplicate`). */
+  readonly seq: number;
+  /** The stream already held a message with this id (idempotent repeat). */
+  readonly duplicate: boolean;
+}
+
+/** One message handed to a consumer. Exactly one of ack / nak / term must be called. */
+export interface Delivery {
+  readonly envelope: EventEnvelope;
+  /** The sequence the event was first stored under: the message's own, or the original for a replay. */
+  readonly seq: number;
+  /** This message's own stream sequence (differs from `seq` for a replay). */
+  readonly streamSeq: number;
+  /** 1 on first delivery. */
+  readonly deliveryCount: number;
+  readonly replayId?: string;
+  ack(): void;
+  /** Redeliver after `delayMs`. */
+  nak(delayMs: number): void;
+  /** Never redeliver. */
+  term(reason: string): void;
+  /** Reset the ack timer while a slow write is still going on. */
+  working(): void;
+}
+
+export interface ConsumeOptions {
+  /** Durable consumer name shared by every member. */
+  readonly durable: string;
+  /** Type patterns (NATS wildcards) to receive; default all. */
+  readonly types?: readonly string[];
+  /** Most messages handed to one batch call. */
+  readonly batchSize: number;
+  /** How long the bus waits for an ack before it redelivers. */
+  readonly ackWaitMs: number;
+}
+
+/** A running consumer. */
+export interface ConsumerHandle {
+  /** Stops fetching, waits for the batch in hand to finish (up to timeoutMs). */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** Handles one batch; must settle every delivery (ack, nak or term) before it resolves. */
+export type BatchHandler = (batch: readonly Delivery[]) => Promise<void>;
+
+export interface ConsumerLag {
+  /** Messages not yet delivered (JetStream num_pending). */
+  readonly pending: number;
+  /** Delivered and not yet acknowledged (JetStream num_ack_pending). */
+  readonly ackPending: number;
+  /** Every message up to this stream sequence has been acknowledged. */
+  readonly ackFloor: number;
+}
+
+export interface BusHealth {
+  readonly kind: 'jetstream' | 'embedded' | 'memory';
+  readonly connected: boolean;
+}
+
+/** A stored message found by id (events accepted but perhaps not archived yet). */
+export interface FoundMessage {
+  readonly envelope: EventEnvelope;
+  readonly seq: number;
+}
+
+/**
+ * The bus port. The gateway publishes through it, the worker consumes from it; adapters:
+ * JetStream (`jetstream/`) and the embedded durable bus (`embedded/`). Every adapter passes
+ * the same contract test suite.
+ */
+export interface BusPort {
+  readonly kind: 'jetstream' | 'embedded' | 'memory';
+  /** Connects and creates or updates the streams. */
+  start(): Promise<void>;
+  /**
+   * Stores one event durably and resolves once it is (JetStream ack / synced to disk).
+   * Rejects with SluiceError `bus_unavailable` (cannot store now) or `event_too_large`.
+   */
+  publish(request: PublishRequest): Promise<PublishAck>;
+  /** Stores many at once, all in flight together; one result per request, in order. */
+  publishMany(requests: readonly PublishRequest[]): Promise<Array<PublishAck | Error>>;
+  /** Publishes an event to the dead-letter stream with the reason. */
+  publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void>;
+  /** Starts a batched durable consumer; batches are handled one at a time. */
+  consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle>;
+  /** An event this bus stored recently, by id; null when it cannot tell. */
+  lookup(id: string): Promise<FoundMessage | null>;
+  consumerLag(durable: string): Promise<ConsumerLag | null>;
+  /** Largest event payload the bus takes, in bytes. */
+  maxPayload(): number;
+  health(): BusHealth;
+  /** Drains and closes. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,104 @@
+import type { EventEnvelope } from '../envelope/index.js';
+import type { CompiledEntity, EntityDefinition } from '../entities/model.js';
+
+export type MessageState = 'accepted' | 'processing' | 'persisted' | 'failed';
+
+/** A row of `sluice.message_status`, as the API shows it. */
+export interface MessageStatusRecord {
+  readonly messageId: string;
+  readonly status: MessageState;
+  readonly type: string;
+  readonly entityType: string | null;
+  readonly receivedAt: string;
+  readonly processedAt: string | null;
+  readonly attempts: number;
+  readonly error: string | null;
+}
+
+/** An archived event (a row of `sluice.events`). */
+export interface StoredEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly subject: string | null;
+  readonly time: string;
+  readonly receivedAt: string;
+  readonly streamSeq: number;
+  /** The data as JSON text. */
+  readonly dataText: string;
+  readonly originId: string | null;
+  readonly entity: string | null;
+  readonly traceparent: string | null;
+  readonly extensions: Readonly<Record<string, string>> | null;
+}
+
+/** One event the worker writes. */
+export interface WriteItem {
+  readonly envelope: EventEnvelope;
+  /** The sequence the event was first stored under. */
+  readonly seq: number;
+  /** Re-delivered by a replay: re-apply to its entity even though it is archived. */
+  readonly replay: boolean;
+  /** Entity it routes to, or null (archive only). */
+  readonly entity: CompiledEntity | null;
+  /** Parsed data (for entity rows); ignored when `entity` is null. */
+  readonly data: unknown;
+  /** Set when the event failed validation: it is archived and marked failed with this reason. */
+  readonly failure?: string;
+}
+
+export interface WriteOutcome {
+  /** Already persisted by an earlier delivery (a redelivery, not a replay): nothing was changed. */
+  readonly duplicate: boolean;
+}
+
+export interface AttemptRecord {
+  readonly envelope: EventEnvelope;
+  readonly entityType: string | null;
+  readonly error: string;
+}
+
+export interface EventQuery {
+  /** Type pattern with NATS wildcards. */
+  readonly type?: string;
+  readonly source?: string;
+  /** Inclusive, RFC 3339. */
+  readonly since?: string;
+  /** Exclusive, RFC 3339. */
+  readonly until?: string;
+  readonly limit: number;
+  /** Return only events with stream_seq greater than this. */
+  readonly afterSeq: number;
+  /** Return only events with stream_seq up to this (everything up to it is known). */
+  readonly maxSeq: number;
+}
+
+export interface ReplaySelector {
+  readonly ids?: readonly string[];
+  readonly type?: string;
+  readonly since?: string;
+  readonly until?: string;
+}
+
+/**
+ * The database port: migrations, the archive, message status, entity tables. Adapters:
+ * PostgreSQL (`postgres/`) and the embedded PostgreSQL (`embedded/`), one SQL dialect.
+ */
+export interface StorePort {
+  readonly kind: 'postgres' | 'embedded';
+  /** Creates or upgrades the system tables and the given entities' tables. */
+  migrate(entities?: readonly EntityDefinition[]): Promise<void>;
+  /** Writes a batch in one transaction: archive rows, statuses, entity upserts. One outcome per item. */
+  writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]>;
+  /** Records failed attempts (status `processing`, attempts + 1, the error); returns the attempts so far per item. */
+  recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]>;
+  getStatus(id: string): Promise<MessageStatusRecord | null>;
+  getEvent(id: string): Promise<StoredEvent | null>;
+  listEvents(query: EventQuery): Promise<StoredEvent[]>;
+  /** Pages of archived events matching the selector, in stream order. */
+  selectForReplay(selector: ReplaySelector, pageSize: number): AsyncIterable<StoredEvent[]>;
+  /** Creates archive partitions covering the days around `now`; drops those older than the retention. */
+  maintainPartitions(now: Date, retentionMs: number | null): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
