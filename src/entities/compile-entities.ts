@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, Format, SchemaObject, ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
-import { typeMatches } from '../envelope/index.js';
+import { jsonTextProblem, typeMatches } from '../envelope/index.js';
 import { STRING_FORMATS } from './field-keywords.js';
 import type { CompiledEntity, EntityDefinition, EntityModel, FieldDefinition, FieldType } from './model.js';
 
@@ -86,6 +86,8 @@ function compileEntity(ajv: Ajv, definition: EntityDefinition): CompiledEntity {
   const check: ValidateFunction = ajv.compile(schema);
   const requiredFields = fields.filter((f) => f.required);
   const integerFields = fields.filter((f) => f.type === 'integer');
+  const textFields = fields.filter((f) => f.type === 'string' || f.type === 'timestamp');
+  const jsonFields = fields.filter((f) => f.type === 'json');
   const byName = new Map(fields.map((f) => [f.name, f]));
 
   return {
@@ -97,6 +99,17 @@ function compileEntity(ajv: Ajv, definition: EntityDefinition): CompiledEntity {
       const record = data as Record<string, unknown>;
       for (const f of requiredFields) if (record[f.name] === null) return `field "${f.name}": is required and must not be null`;
       if (!check(data)) return describeError(check.errors?.[0], byName, record);
+      for (const f of textFields) {
+        const v = record[f.name];
+        // PostgreSQL text and jsonb cannot hold NUL; refusing here fails one event, not its whole batch.
+        if (typeof v === 'string' && v.includes('\u0000')) return `field "${f.name}": must not contain the character \\u0000, which PostgreSQL cannot store`;
+      }
+      for (const f of jsonFields) {
+        const v = record[f.name];
+        if (v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean') continue;
+        const problem = jsonTextProblem(JSON.stringify(v));
+        if (problem !== null) return `field "${f.name}": ${problem}`;
+      }
       for (const f of integerFields) {
         const v = record[f.name];
         // Larger integers have already lost digits when the JSON was parsed.

@@ -69,6 +69,12 @@ describe('entity validators', () => {
     }
   });
 
+  it('refuses text PostgreSQL cannot store, in strings and in json', () => {
+    assert.equal(order.validate({ ...valid, note: 'a\u0000b' }), 'field "note": must not contain the character \\u0000, which PostgreSQL cannot store');
+    assert.match(order.validate({ ...valid, lines: [{ text: 'a\u0000b' }] }) ?? '', /^field "lines": .*\\u0000/);
+    assert.equal(order.validate({ ...valid, lines: [{ text: 'a literal \\u0000 is fine' }] }), null);
+  });
+
   it('refuses integers too large to be exact', () => {
     assert.match(customer.validate({ customer_id: 2 ** 60 }) ?? '', /^field "customer_id": must be an integer between/);
   });
