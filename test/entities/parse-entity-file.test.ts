@@ -177,3 +177,13 @@ describe('parseEntityFile', () => {
     }
   });
 });
+
+describe('the shipped example', () => {
+  it('examples/sluice.entities.yaml parses', async () => {
+    const defs = await loadEntityFile(new URL('../../examples/sluice.entities.yaml', import.meta.url).pathname);
+    assert.deepEqual(defs.map((d) => [d.name, `${d.table.schema}.${d.table.name}`, d.types, d.key]), [
+      ['Order', 'public.orders', ['order.created', 'order.updated'], ['order_id']],
+      ['Customer', 'public.customers', ['customer.*'], ['customer_id']],
+    ]);
+  });
+});
