@@ -139,7 +139,11 @@ class EntityFileReader {
         this.fail(keyNode, `field name "${fieldName}" is reserved for the column Sluice adds to every entity table`);
       }
       fieldNodes.set(fieldName, keyNode);
-      fields.push(this.readField(fieldName, this.resolve(pair.value as Node | null) ?? keyNode));
+      const value = this.resolve(pair.value as Node | null);
+      if (value === null || (isScalar(value) && value.value === null)) {
+        this.fail(keyNode, `field "${fieldName}" has no type; use one of ${Object.keys(FIELD_COLUMN_TYPES).join(', ')}`);
+      }
+      fields.push(this.readField(fieldName, value));
     }
 
     const keyNode = this.need(entries, 'key', node, `entity ${name} has no "key" (the fields a row is upserted by)`);

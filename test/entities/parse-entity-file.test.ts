@@ -94,6 +94,7 @@ describe('parseEntityFile', () => {
 
   it('refuses a field without a type', () => {
     refuses(order(['      order_id: { type: string }', '      total: { minimum: 0 }']), 8, /has no "type"/);
+    refuses(order(['      order_id: { type: string }', '      total:']), 8, /field "total" has no type/);
   });
 
   it('refuses a key naming a missing field', () => {
