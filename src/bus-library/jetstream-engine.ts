@@ -208,7 +208,9 @@ class ConsumeLoop {
       await this.deliver(toBusEvent(envelope, seq, attempt));
       message.ack();
     } catch (error) {
-      message.nak(redeliveryDelayFor(error, attempt));
+      // A plain NAK of the last delivered message makes the server rewind, and the redelivery
+      // would count as attempt 1 again; any delay puts it on the redelivery queue, counted.
+      message.nak(Math.max(1, redeliveryDelayFor(error, attempt)));
     } finally {
       clearInterval(keepAlive);
     }

@@ -187,7 +187,6 @@ export class MemoryEngine implements BusEngine {
       insertSorted(state.due, seq);
       this.dispatch(state);
     }, delayMs);
-    timer.unref();
     state.timers.add(timer);
   }
 }
