@@ -136,6 +136,14 @@ export interface Bus<Events extends EventMap = AnyEvents> {
   close(): Promise<void>;
 }
 
+/**
+ * The bus in this process's memory: the same API and the same delivery rules as JetStream
+ * (order per subject, wildcards, groups sharing work, redelivery with a growing delay and a
+ * growing `attempt`, durable subscriptions that resume, `from` a sequence or a time).
+ * It does NOT promise durability (everything is gone when the process ends) nor anything
+ * across processes (another process, `sluice dev` included, never sees these events).
+ * Idempotency keys are remembered for the life of the bus. For tests and single-process tools.
+ */
 export interface MemoryBusConfig {
   readonly kind: 'memory';
 }
