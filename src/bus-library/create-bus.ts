@@ -15,7 +15,7 @@ const DEFAULT_URL = 'nats://127.0.0.1:4222';
  * Creates an event bus. `Events` maps each event type to its data type, so publishing the
  * wrong data, or subscribing to a pattern no declared type matches, does not compile.
  *
- * - `createBus({ kind: 'memory' })`: in this process only (see `MemoryEngine` for what it does not promise).
+ * - `createBus({ kind: 'memory' })`: in this process only (`MemoryBusConfig` says what it does not promise).
  * - `createBus({ kind: 'jetstream', url, stream, subjectPrefix, ... })`: NATS JetStream,
  *   the same stream and wire format as Sluice's gateway and workers. The stream is created
  *   when missing (with Sluice's default limits) and left as it is when it exists.
