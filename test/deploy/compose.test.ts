@@ -77,6 +77,12 @@ describe('deploy/compose.yaml', () => {
     assert.match(problemsAfter((doc) => { delete asObject(service(doc, 'worker-2').environment).METRICS_PORT; }), /METRICS_PORT=null, expected 9464/);
   });
 
+  it('catches an old PostgreSQL, a migration that does not wait for it, and a gateway check on the wrong port', () => {
+    assert.match(problemsAfter((doc) => { service(doc, 'postgres').image = 'postgres:14'; }), /expected PostgreSQL 15/);
+    assert.match(problemsAfter((doc) => { service(doc, 'migrate').depends_on = { postgres: { condition: 'service_started' } }; }), /migrate does not wait for PostgreSQL to be healthy/);
+    assert.match(problemsAfter((doc) => { service(doc, 'gateway-1').healthcheck = { test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:8081/health')"] }; }), /gateway-1's healthcheck does not ask \/health on port 8080/);
+  });
+
   it('catches a dependency cycle', () => {
     const found = problemsAfter((doc) => { asObject(service(doc, 'migrate').depends_on)['gateway-1'] = { condition: 'service_started' }; });
     assert.match(found, /depends_on cycle/);

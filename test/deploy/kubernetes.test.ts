@@ -48,6 +48,10 @@ describe('deploy/k8s', () => {
     assert.match(kubernetesProblems(manifests, missing, files).join('\n'), /lists gone\.yaml/);
   });
 
+  it('catches a kustomization namespace that namespace.yaml does not create', () => {
+    assert.match(kubernetesProblems(manifests, { ...kustomization, namespace: 'events' }, files).join('\n'), /does not set the namespace/);
+  });
+
   it('catches an object that does not fit its schema, or a kind with no schema', () => {
     assert.match(problemsAfter((docs) => { asObject(find(docs, 'Deployment', 'sluice-gateway').spec).replicas = 'two'; }), /does not fit its schema/);
     assert.match(problemsAfter((docs) => { find(docs, 'Deployment', 'sluice-worker').apiVersion = 'extensions/v1beta1'; }), /no schema for extensions\/v1beta1 Deployment/);
