@@ -53,7 +53,8 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
     id,
     type: input.type,
     source,
-    time: input.time ?? input.receivedAt,
+    // Normalised to UTC so the event reads the same from the bus and from the archive.
+    time: input.time === undefined ? input.receivedAt : new Date(input.time).toISOString(),
     receivedAt: input.receivedAt,
     data: encoder.encode(input.dataText),
     ...(input.subject !== undefined ? { subject: input.subject } : {}),

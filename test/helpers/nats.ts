@@ -69,7 +69,7 @@ export async function startNatsServer(options: { config?: string; args?: string[
     });
     const deadline = Date.now() + 10_000;
     while (!/Server is ready/.test(log)) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nats-server did not start: ${log.slice(-500)}`);
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) throw new Error(`nats-server did not start: ${log.slice(-500)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
@@ -80,7 +80,7 @@ export async function startNatsServer(options: { config?: string; args?: string[
     storeDir,
     async kill(signal = 'SIGKILL') {
       const c = child;
-      if (c === undefined || c.exitCode !== null) return;
+      if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
       const exited = new Promise((resolve) => c.once('exit', resolve));
       c.kill(signal);
       await exited;

@@ -35,7 +35,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
+  const proxy: TcpProxy = {
     port,
     cut() {
       open = false;
@@ -46,8 +46,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       open = true;
     },
     async close() {
-      this.cut();
+      proxy.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }
