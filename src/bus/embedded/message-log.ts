@@ -33,15 +33,19 @@ export class MessageLog {
   private queue: QueuedPublish[] = [];
   private committing: Promise<void> | null = null;
   private commitListeners = new Set<() => void>();
-  /** The last sequence committed and synced. */
+  /** The last sequence committed and synced: what consumers may see. */
   lastSeq: number;
+  /** The last sequence handed out (committed or being committed). */
+  private assignedSeq: number;
+  private syncing = new Set<Promise<void>>();
   private lastDeadLetterSeq: number;
 
   constructor(options: MessageLogOptions) {
     this.root = open({
       path: options.path,
-      // Standard LMDB commits: the commit itself syncs, so a resolved write is on disk.
-      overlappingSync: false,
+      // Commits become visible first and are synced right after, while the next commit is
+      // already being written; a publish resolves only after `flushed` (the sync).
+      overlappingSync: true,
       noSync: false,
       maxDbs: 8,
     });
@@ -52,6 +56,7 @@ export class MessageLog {
     this.meta = this.root.openDB<number, string>({ name: 'meta', encoding: 'json' });
     this.duplicateWindowMs = options.duplicateWindowMs;
     this.lastSeq = this.meta.get('lastSeq') ?? 0;
+    this.assignedSeq = this.lastSeq;
     this.lastDeadLetterSeq = this.meta.get('lastDeadLetterSeq') ?? 0;
   }
 
@@ -73,6 +78,7 @@ export class MessageLog {
   /** Resolves when every queued publish is settled. */
   async settled(): Promise<void> {
     while (this.committing !== null) await this.committing;
+    await Promise.all(this.syncing);
   }
 
   private async drain(): Promise<void> {
@@ -87,12 +93,16 @@ export class MessageLog {
     }
   }
 
+  /**
+   * Writes one group of publishes in one transaction. Returns once it is committed, so the
+   * next group can be written while this one syncs; its publishes resolve after the sync.
+   */
   private async commitBatch(batch: readonly QueuedPublish[]): Promise<void> {
     const now = Date.now();
     const inBatch = new Map<string, number>();
     const acks: PublishAck[] = [];
     const writes: Array<{ seq: number; msgId: string; record: StoredMessage }> = [];
-    let seq = this.lastSeq;
+    let seq = this.assignedSeq;
     for (const item of batch) {
       const msgId = messageIdOf(item.envelope, item.replay);
       const pending = inBatch.get(msgId);
@@ -100,6 +110,7 @@ export class MessageLog {
         acks.push({ seq: pending, duplicate: true });
         continue;
       }
+      // Earlier groups are committed (visible here) even while their sync is still running.
       const known = this.ids.get(msgId);
       if (known !== undefined && now - known.ts < this.duplicateWindowMs && this.messages.doesExist(known.seq)) {
         acks.push({ seq: known.seq, duplicate: true });
@@ -121,15 +132,24 @@ export class MessageLog {
           void this.meta.put('lastSeq', lastSeq);
         });
       }
-      // Duplicates too wait for the sync: their first copy may be in a commit still syncing.
-      await this.root.flushed;
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
-    this.lastSeq = seq;
-    batch.forEach((item, i) => item.resolve(acks[i]!));
-    if (writes.length > 0) for (const listener of this.commitListeners) listener();
+    this.assignedSeq = seq;
+    // Duplicates wait for the sync too: their first copy may be in a commit still syncing.
+    const synced = Promise.resolve(this.root.flushed).then(
+      () => {
+        if (seq > this.lastSeq) this.lastSeq = seq;
+        batch.forEach((item, i) => item.resolve(acks[i]!));
+        if (writes.length > 0) for (const listener of this.commitListeners) listener();
+      },
+      (error: unknown) => {
+        for (const item of batch) item.reject(error);
+      },
+    );
+    this.syncing.add(synced);
+    void synced.finally(() => this.syncing.delete(synced));
   }
 
   /** Appends a dead letter and resolves once it is synced. */
