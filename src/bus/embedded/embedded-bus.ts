@@ -1,0 +1,259 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventEnvelope } from '../../envelope/index.js';
+import { SluiceError, asError } from '../../errors/index.js';
+import type {
+  BatchHandler,
+  BusHealth,
+  BusPort,
+  ConsumeOptions,
+  ConsumerHandle,
+  ConsumerLag,
+  FoundMessage,
+  PublishAck,
+  PublishRequest,
+} from '../port.js';
+import { DurableConsumer } from './durable-consumer.js';
+import { acquireLockFile } from './lock-file.js';
+import { MessageLog } from './message-log.js';
+import { envelopeOf } from './records.js';
+
+/** The few logger methods the embedded bus uses (a pino logger fits). */
+export interface EmbeddedBusLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface EmbeddedBusOptions {
+  /** Sluice's data directory; the bus keeps its files in `${dataDir}/bus`. */
+  readonly dataDir: string;
+  /** Stream name, reported in logs (the embedded bus has one stream per data directory). */
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  /** How long a message id is remembered for idempotent repeats. */
+  readonly duplicateWindowMs: number;
+  /** Messages older than this are removed; unset keeps them all. */
+  readonly maxAgeMs?: number;
+  /** Largest event data taken, in bytes (default 1 MiB, as NATS's default max_payload). */
+  readonly maxPayloadBytes?: number;
+  readonly logger?: EmbeddedBusLogger;
+}
+
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const TRIM_INTERVAL_MS = 60_000;
+
+/** One `consume()` call: a loop taking batches from its durable consumer. */
+interface Member {
+  readonly consumer: DurableConsumer;
+  stopping: boolean;
+  readonly loop: Promise<void>;
+}
+
+/**
+ * The embedded durable bus: an append-only log in LMDB under `${dataDir}/bus`, with the
+ * JetStream semantics the gateway and worker rely on (sequences, duplicate window, durable
+ * consumers with ack/nak/term and ack-wait redelivery, dead letters). A publish resolves
+ * only once its commit is synced to disk. One process per data directory.
+ */
+export function createEmbeddedBus(options: EmbeddedBusOptions): BusPort {
+  return new EmbeddedBus(options);
+}
+
+class EmbeddedBus implements BusPort {
+  readonly kind = 'embedded' as const;
+  private log: MessageLog | null = null;
+  private releaseLock: (() => void) | null = null;
+  private readonly consumers = new Map<string, DurableConsumer>();
+  private readonly members = new Set<Member>();
+  private trimTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly maxPayloadBytes: number;
+
+  constructor(private readonly options: EmbeddedBusOptions) {
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+  }
+
+  async start(): Promise<void> {
+    if (this.log !== null) return;
+    const dir = join(this.options.dataDir, 'bus');
+    mkdirSync(dir, { recursive: true });
+    this.releaseLock = acquireLockFile(join(dir, 'LOCK'), `the embedded bus in ${dir}`);
+    try {
+      this.log = new MessageLog({ path: dir, duplicateWindowMs: this.options.duplicateWindowMs });
+    } catch (error) {
+      this.releaseLock();
+      this.releaseLock = null;
+      throw new SluiceError('bus_unavailable', `the embedded bus could not open ${dir}: ${asError(error).message}`, { cause: error });
+    }
+    const log = this.log;
+    this.unsubscribe = log.onCommit(() => {
+      for (const consumer of this.consumers.values()) consumer.wake();
+    });
+    if (this.options.maxAgeMs !== undefined) {
+      const maxAgeMs = this.options.maxAgeMs;
+      this.trimTimer = setInterval(() => void this.trim(log, maxAgeMs), Math.min(TRIM_INTERVAL_MS, maxAgeMs));
+      this.trimTimer.unref();
+      await this.trim(log, maxAgeMs);
+    }
+    this.options.logger?.info({ stream: this.options.stream, dir, lastSeq: log.lastSeq }, 'embedded bus opened');
+  }
+
+  private async trim(log: MessageLog, maxAgeMs: number): Promise<void> {
+    try {
+      let removed = 0;
+      for (let n = await log.trimOlderThan(Date.now() - maxAgeMs); n > 0; n = await log.trimOlderThan(Date.now() - maxAgeMs)) removed += n;
+      if (removed > 0) this.options.logger?.info({ stream: this.options.stream, removed }, 'embedded bus removed messages past max age');
+    } catch (error) {
+      this.options.logger?.warn({ err: asError(error) }, 'embedded bus could not trim old messages');
+    }
+  }
+
+  private opened(): MessageLog {
+    if (this.log === null) throw new SluiceError('bus_unavailable', 'the embedded bus is not started', { retryAfterSeconds: 1 });
+    return this.log;
+  }
+
+  private checkSize(envelope: EventEnvelope): void {
+    if (envelope.data.byteLength > this.maxPayloadBytes) {
+      throw new SluiceError(
+        'event_too_large',
+        `the event is ${envelope.data.byteLength} bytes; the bus takes at most ${this.maxPayloadBytes}`,
+      );
+    }
+  }
+
+  async publish(request: PublishRequest): Promise<PublishAck> {
+    const log = this.opened();
+    this.checkSize(request.envelope);
+    try {
+      return await log.append(request.envelope, request.replay);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async publishMany(requests: readonly PublishRequest[]): Promise<Array<PublishAck | Error>> {
+    const settled = await Promise.allSettled(requests.map((r) => this.publish(r)));
+    return settled.map((s) => (s.status === 'fulfilled' ? s.value : asError(s.reason)));
+  }
+
+  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void> {
+    const log = this.opened();
+    try {
+      await log.appendDeadLetter(delivery.envelope, delivery.seq, reason);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  private consumerFor(durable: string): DurableConsumer {
+    let consumer = this.consumers.get(durable);
+    if (consumer === undefined) {
+      consumer = new DurableConsumer(durable, this.opened(), (error) =>
+        this.options.logger?.error({ err: asError(error), consumer: durable }, 'embedded bus could not save consumer state'),
+      );
+      this.consumers.set(durable, consumer);
+    }
+    return consumer;
+  }
+
+  async consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle> {
+    this.opened();
+    const consumer = this.consumerFor(options.durable);
+    consumer.setTypes(options.types);
+    consumer.ackWaitMs = options.ackWaitMs;
+    const batchSize = Math.max(1, options.batchSize);
+    const member: { consumer: DurableConsumer; stopping: boolean; loop?: Promise<void> } = { consumer, stopping: false };
+    const logger = this.options.logger;
+    const run = async (): Promise<void> => {
+      while (!member.stopping) {
+        const batch = consumer.takeBatch(batchSize, Date.now());
+        if (batch.length === 0) {
+          await consumer.waitForWork();
+          continue;
+        }
+        try {
+          await handler(batch);
+        } catch (error) {
+          // Unsettled deliveries come back after the ack wait, as they would from JetStream.
+          logger?.error({ err: asError(error), consumer: options.durable }, 'batch handler failed');
+        }
+      }
+    };
+    member.loop = run();
+    this.members.add(member as Member);
+    return {
+      stop: async ({ timeoutMs = 10_000 } = {}) => {
+        member.stopping = true;
+        consumer.wake();
+        await withTimeout(member.loop!, timeoutMs);
+        this.members.delete(member as Member);
+        await consumer.save();
+      },
+    };
+  }
+
+  async lookup(id: string): Promise<FoundMessage | null> {
+    const log = this.opened();
+    const known = log.ids.get(id);
+    if (known === undefined) return null;
+    const message = log.messages.get(known.seq);
+    if (message === undefined) return null;
+    return { envelope: envelopeOf(message), seq: message.r?.s ?? known.seq };
+  }
+
+  async consumerLag(durable: string): Promise<ConsumerLag | null> {
+    const log = this.opened();
+    const consumer = this.consumers.get(durable);
+    if (consumer !== undefined) return consumer.lag();
+    if (log.consumers.get(durable) === undefined) return null;
+    return this.consumerFor(durable).lag();
+  }
+
+  maxPayload(): number {
+    return this.maxPayloadBytes;
+  }
+
+  health(): BusHealth {
+    return { kind: 'embedded', connected: this.log !== null };
+  }
+
+  async stop(): Promise<void> {
+    const log = this.log;
+    if (log === null) return;
+    const members = [...this.members];
+    for (const m of members) {
+      m.stopping = true;
+      m.consumer.wake();
+    }
+    await withTimeout(Promise.all(members.map((m) => m.loop)), 10_000);
+    this.members.clear();
+    if (this.trimTimer !== null) clearInterval(this.trimTimer);
+    this.trimTimer = null;
+    this.unsubscribe?.();
+    await Promise.all([...this.consumers.values()].map((c) => c.save()));
+    this.consumers.clear();
+    this.log = null;
+    try {
+      await log.close();
+    } finally {
+      this.releaseLock?.();
+      this.releaseLock = null;
+    }
+  }
+}
+
+function unavailable(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('bus_unavailable', `the embedded bus could not store the event: ${asError(error).message}`, {
+    cause: error,
+    retryAfterSeconds: 1,
+  });
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
+import { acquireLockFile } from './lock-file.js';
+
+export interface EmbeddedSqlOptions {
+  /** Sluice's data directory; the database lives in `${dataDir}/db`. */
+  readonly dataDir: string;
+}
+
+/**
+ * The store's SqlClient over PGlite (PostgreSQL compiled to WebAssembly) with its files in
+ * `${dataDir}/db`. PGlite is one connection, so statements and transactions take turns
+ * through one queue. A commit's WAL is written to the OS before the query resolves
+ * (synchronous_commit is on), so a committed row survives a crash of this process; PGlite
+ * cannot fsync, so it does not survive a power loss the way a PostgreSQL server does.
+ */
+export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Promise<SqlClient> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const dir = join(options.dataDir, 'db');
+  const release = acquireLockFile(join(options.dataDir, 'db.lock'), `the embedded database in ${dir}`);
+  try {
+    // We hold the lock, so no live process uses the directory: a postmaster.pid left by a
+    // killed process is stale (some PGlite releases abort on start while it is there).
+    const pidFile = join(dir, 'postmaster.pid');
+    if (existsSync(pidFile)) rmSync(pidFile, { force: true });
+    const db = new PGlite(dir, {
+      // Match node-postgres so the store reads the same values from both: int8 as a string.
+      parsers: { [types.INT8]: (value: string) => value },
+    });
+    await db.waitReady;
+    return new EmbeddedSqlClient(db, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+class EmbeddedSqlClient implements SqlClient {
+  readonly kind = 'embedded' as const;
+  /** The tail of the queue: each statement or transaction starts when the previous one ends. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly db: PGlite,
+    private readonly release: () => void,
+  ) {}
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(Object.assign(new Error('the embedded database is closed'), { code: '08003' }));
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>> {
+    return this.enqueue(() => runQuery<Row>(this.db, text, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.enqueue(() =>
+      this.db.transaction(async (tx) => {
+        const executor: SqlExecutor = { query: (text, params) => runQuery(tx, text, params) };
+        return fn(executor);
+      }),
+    );
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.enqueue(async () => {
+      await this.db.exec(sql);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const closing = this.enqueue(() => this.db.close());
+    this.closed = true;
+    try {
+      await closing;
+    } finally {
+      this.release();
+    }
+  }
+}
+
+async function runQuery<Row>(db: PGlite | Transaction, text: string, params?: readonly unknown[]): Promise<SqlResult<Row>> {
+  const result = await db.query<Row>(text, params === undefined ? undefined : [...params]);
+  return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
+}

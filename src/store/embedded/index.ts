@@ -1,0 +1,2 @@
+export { createEmbeddedSqlClient } from './embedded-sql-client.js';
+export type { EmbeddedSqlOptions } from './embedded-sql-client.js';
