@@ -182,6 +182,17 @@ describe('client commands against a gateway', () => {
     assert.ok(!io.out().includes(old.id));
   });
 
+  it('stops tailing with exit 0 on SIGINT and removes its handler', async () => {
+    const handlers = process.listenerCount('SIGINT');
+    const io = captureIo(env);
+    const running = tail(['--interval', '20'], io);
+    await waitFor(() => io.err().includes('following new events'));
+    assert.equal(process.listenerCount('SIGINT'), handlers + 1);
+    process.emit('SIGINT');
+    assert.equal(await running, 0);
+    assert.equal(process.listenerCount('SIGINT'), handlers);
+  });
+
   it('keeps tailing through a gateway that is briefly away', async () => {
     const stop = new AbortController();
     const io = captureIo(env, '', stop.signal);
