@@ -143,6 +143,8 @@ export class SluiceClient {
       body: JSON.stringify(events),
       contentType: batch ? 'application/cloudevents-batch+json' : 'application/cloudevents+json',
     });
+    // A batch where no event was accepted answers 400 with the per-event results: return them.
+    if (batch && answer.status === 400 && Array.isArray(answer.body)) return answer.body as CloudEventResult[];
     return expect<AcceptedEvent | CloudEventResult[]>(answer, [200, 202]);
   }
 
@@ -261,8 +263,8 @@ function expect<T>(answer: Answer, ok: readonly number[]): T {
 /** Maps a non-success answer to a SluiceApiError, using the gateway's error body when there is one. */
 function apiError(answer: Answer): SluiceApiError {
   const retryAfterSeconds = parseRetryAfter(answer.headers.get('retry-after'));
-  const detail = isObject(answer.body) && isObject(answer.body.error) ? answer.body.error : undefined;
-  if (detail !== undefined && typeof detail.code === 'string') {
+  const detail = errorDetailOf(answer.body);
+  if (detail !== undefined) {
     const message = typeof detail.message === 'string' ? detail.message : detail.code;
     return new SluiceApiError(detail.code, answer.status, message, { retryAfterSeconds, body: answer.body });
   }
@@ -271,6 +273,19 @@ function apiError(answer: Answer): SluiceApiError {
     retryAfterSeconds,
     body: answer.body,
   });
+}
+
+/**
+ * The error an answer body carries: `{"error": ...}`, or, for a batch that failed whole
+ * (a 503 when the bus is away), the first rejected entry of its per-item results.
+ */
+function errorDetailOf(body: unknown): { code: string; message?: unknown } | undefined {
+  if (isObject(body) && isObject(body.error) && typeof body.error.code === 'string') return body.error as { code: string };
+  const items = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.results) ? body.results : [];
+  for (const item of items as unknown[]) {
+    if (isObject(item) && isObject(item.error) && typeof item.error.code === 'string') return item.error as { code: string };
+  }
+  return undefined;
 }
 
 function replayRange(range: { type: string; since?: string | Date; until?: string | Date }): Record<string, string> {

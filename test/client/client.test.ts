@@ -60,6 +60,20 @@ describe('SluiceClient against the HTTP contract', () => {
     }
   });
 
+  it('takes the code of a batch that failed whole from its first rejected line', async () => {
+    gateway.override = (_req, res) => {
+      const error = { code: 'bus_unavailable', message: 'the bus cannot store events now' };
+      send(res, 503, { accepted: 0, rejected: 2, results: [{ line: 1, error }, { line: 2, error }] }, { 'retry-after': '2' });
+      return true;
+    };
+    try {
+      await assert.rejects(client().sendBatch([1, 2]), (e: unknown) =>
+        e instanceof SluiceApiError && e.code === 'bus_unavailable' && e.status === 503 && e.retryAfterSeconds === 2);
+    } finally {
+      gateway.override = undefined;
+    }
+  });
+
   it('throws 429 at once with retryAfterSeconds when retries are off', async () => {
     let calls = 0;
     gateway.override = (_req, res) => {
@@ -195,6 +209,12 @@ describe('SluiceClient against the HTTP contract', () => {
       const results = await client().sendCloudEvents([{ specversion: '1.0', id: '1', source: '/s', type: 'ce.t' }, { id: '2' }]);
       assert.equal(results.length, 2);
       assert.ok('error' in (results[1] ?? {}));
+      gateway.override = (req, res) => {
+        send(res, 400, [{ error: { code: 'invalid_cloudevent', message: 'no source' } }]);
+        return true;
+      };
+      const refused = await client().sendCloudEvents([{ id: '3' }]);
+      assert.deepEqual(refused, [{ error: { code: 'invalid_cloudevent', message: 'no source' } }]);
     } finally {
       gateway.override = undefined;
     }
