@@ -176,14 +176,25 @@ export function Events({ route, deadLetters = false }: EventsProps) {
               <th scope="col" class="col-source">Source</th>
               <th scope="col">Status</th>
               <th scope="col" class="num col-attempts">Attempts</th>
-              <th scope="col">Id</th>
+              <th scope="col" class="col-id">
+                Id
+              </th>
             </tr>
           </thead>
           <tbody ref={tableRef} onKeyDown={onTableKey}>
             {visible.map((event) => {
               const status = statuses.get(event.id);
               return (
-                <tr key={event.id} data-event-id={event.id} class={selected.has(event.id) ? 'selected' : ''}>
+                <tr
+                  key={event.id}
+                  data-event-id={event.id}
+                  class={selected.has(event.id) ? 'selected' : ''}
+                  onClick={(e) => {
+                    // A click anywhere on the row opens it, except on its checkbox or link.
+                    const target = e.target as HTMLElement;
+                    if (!target.closest('input, a, button')) navigate(`/events/${event.id}`);
+                  }}
+                >
                   <td class="col-check">
                     <input
                       type="checkbox"
@@ -193,16 +204,19 @@ export function Events({ route, deadLetters = false }: EventsProps) {
                     />
                   </td>
                   <td class="nowrap">{formatTime(event.time)}</td>
-                  <td class="col-type">{event.type}</td>
+                  <td class="col-type">
+                    <a class="row-link" href={href(`/events/${event.id}`)} title={`Open event ${event.id}`}>
+                      <TypeName type={event.type} />
+                      <span class="visually-hidden">, event {event.id}</span>
+                    </a>
+                  </td>
                   <td class="col-source">{event.source}</td>
                   <td>
                     <StatusBadge status={status?.status} />
                   </td>
                   <td class="num col-attempts">{status?.attempts ?? ''}</td>
-                  <td>
-                    <a class="row-link mono" href={href(`/events/${event.id}`)} title={event.id}>
-                      {shortId(event.id)}
-                    </a>
+                  <td class="mono muted col-id" title={event.id} aria-hidden="true">
+                    {shortId(event.id)}
                   </td>
                 </tr>
               );
@@ -248,6 +262,25 @@ export function Events({ route, deadLetters = false }: EventsProps) {
   );
 }
 
+/** An event type that may wrap after its dots on a narrow screen. */
+function TypeName({ type }: { type: string }) {
+  const parts = type.split('.');
+  return (
+    <>
+      {parts.map((part, i) => (
+        <>
+          {i > 0 && (
+            <>
+              .<wbr />
+            </>
+          )}
+          {part}
+        </>
+      ))}
+    </>
+  );
+}
+
 interface FilterFormProps {
   params: URLSearchParams;
   basePath: string;
@@ -261,7 +294,11 @@ function FilterForm({ params, basePath, deadLetters, defaultSince }: FilterFormP
   const [since, setSince] = useState(toLocalInput(params.get('since') ?? undefined));
   const [until, setUntil] = useState(toLocalInput(params.get('until') ?? undefined));
   const [status, setStatus] = useState(params.get('status') ?? '');
+  // Open on wide screens; on a phone the list comes first and the filters fold away.
+  const [open] = useState(() => params.size > 0 || window.matchMedia('(min-width: 641px)').matches);
   return (
+    <details class="filters-box" open={open}>
+      <summary>Filters</summary>
     <form
       class="filters"
       role="search"
@@ -331,5 +368,6 @@ function FilterForm({ params, basePath, deadLetters, defaultSince }: FilterFormP
         </a>
       </div>
     </form>
+    </details>
   );
 }
