@@ -50,3 +50,35 @@ export interface EntityModel {
   /** The entity an event goes to: by hint (entity name) first, else by type. */
   route(type: string, hint?: string): CompiledEntity | null;
 }
+
+/** Columns Sluice adds to every entity table, after the declared ones. */
+export const SYSTEM_COLUMNS = [
+  { name: '_message_id', type: 'uuid', definition: 'uuid NOT NULL' },
+  { name: '_event_type', type: 'text', definition: 'text NOT NULL' },
+  { name: '_stream_seq', type: 'bigint', definition: 'bigint NOT NULL' },
+  { name: '_updated_at', type: 'timestamp with time zone', definition: 'timestamptz NOT NULL DEFAULT now()' },
+] as const;
+
+/**
+ * One column of an existing entity table, as `existingColumnsQuery` returns it.
+ * `data_type` is information_schema's spelling (`timestamp with time zone`, not `timestamptz`).
+ */
+export interface ExistingColumn {
+  readonly column_name: string;
+  readonly data_type: string;
+  /**
+   * The column's 1-based position in the table's primary key, null when it is not part of it.
+   * Left out (undefined) when the caller only read information_schema.columns: the key is then not checked.
+   */
+  readonly key_position?: number | null;
+}
+
+/** One event's row for an entity table: the declared fields' values plus where it came from. */
+export interface EntityRow {
+  /** `CompiledEntity.row(data)`: the declared fields' values in field order. */
+  readonly values: readonly unknown[];
+  readonly messageId: string;
+  readonly eventType: string;
+  /** The event's JetStream stream sequence; the highest one wins. */
+  readonly streamSeq: number;
+}

@@ -80,6 +80,15 @@ export interface ReplaySelector {
   readonly until?: string;
 }
 
+/** A replay's progress, kept where every gateway can read it. */
+export interface ReplayProgress {
+  readonly replayId: string;
+  readonly status: 'running' | 'done' | 'failed';
+  readonly matched: number;
+  readonly published: number;
+  readonly error: string | null;
+}
+
 /**
  * The database port: migrations, the archive, message status, entity tables. Adapters:
  * PostgreSQL (`postgres/`) and the embedded PostgreSQL (`embedded/`), one SQL dialect.
@@ -97,6 +106,10 @@ export interface StorePort {
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** Pages of archived events matching the selector, in stream order. */
   selectForReplay(selector: ReplaySelector, pageSize: number): AsyncIterable<StoredEvent[]>;
+  /** How many archived events match; for ids, which of them are archived. */
+  countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[] }>;
+  saveReplay(replay: ReplayProgress, selector?: ReplaySelector): Promise<void>;
+  getReplay(replayId: string): Promise<ReplayProgress | null>;
   /** Creates archive partitions covering the days around `now`; drops those older than the retention. */
   maintainPartitions(now: Date, retentionMs: number | null): Promise<void>;
   ping(): Promise<boolean>;

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import {
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type Authenticator,
+  type NatsConnection,
+} from '@nats-io/nats-core';
+import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
+
+/** How to reach NATS: the `nats` section of SluiceConfig, or the bus library's options. */
+export interface NatsConnectionSettings {
+  readonly servers: readonly string[];
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  readonly credsFile?: string;
+  /** An NKey seed (`SU...`), or the path of a file holding one. */
+  readonly nkeySeed?: string;
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  readonly connectAttempts: number;
+  readonly connectDelayMs: number;
+  readonly name?: string;
+}
+
+/**
+ * NATS refused us for a reason retrying will not fix (credentials, TLS). The CLI turns it
+ * into a one-line exit; it is never hidden behind a retry loop.
+ */
+export class NatsConfigurationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NatsConfigurationError';
+  }
+}
+
+/** Builds nats.js connection options: async traces off (they cost a stack trace per request), reconnect for ever. */
+export function connectionOptions(settings: NatsConnectionSettings): NodeConnectionOptions {
+  const authenticators: Authenticator[] = [];
+  if (settings.credsFile !== undefined) authenticators.push(credsAuthenticator(readSecretFile(settings.credsFile, 'NATS_CREDS')));
+  if (settings.nkeySeed !== undefined) {
+    const seed = settings.nkeySeed.startsWith('S') && !settings.nkeySeed.includes('/') ? settings.nkeySeed : new TextDecoder().decode(readSecretFile(settings.nkeySeed, 'NATS_NKEY_SEED')).trim();
+    authenticators.push(nkeyAuthenticator(new TextEncoder().encode(seed)));
+  }
+  const tls = settings.tls === undefined
+    ? undefined
+    : {
+        ...(settings.tls.ca !== undefined ? { caFile: settings.tls.ca } : {}),
+        ...(settings.tls.cert !== undefined ? { certFile: settings.tls.cert } : {}),
+        ...(settings.tls.key !== undefined ? { keyFile: settings.tls.key } : {}),
+      };
+  return {
+    servers: [...settings.servers],
+    name: settings.name ?? 'sluice',
+    noAsyncTraces: true,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    pingInterval: 10_000,
+    timeout: 5_000,
+    ...(settings.user !== undefined ? { user: settings.user, pass: settings.password ?? '' } : {}),
+    ...(settings.token !== undefined ? { token: settings.token } : {}),
+    ...(authenticators.length > 0 ? { authenticator: authenticators } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  };
+}
+
+function readSecretFile(path: string, variable: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new NatsConfigurationError(`NATS: cannot read ${variable} file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** True when retrying cannot help: the server refused the credentials or the TLS handshake failed. */
+export function isFatalConnectError(error: unknown): boolean {
+  const text = describe(error);
+  return /authoriz|authentication|auth(entication)? (violation|expired)|credentials|nkey|signature|permission|certificate|CERT_|SSL|TLS|self[- ]signed|handshake/i.test(text);
+}
+
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const e = current as { name?: string; message?: string; code?: string; cause?: unknown };
+    parts.push(`${e.name ?? ''} ${e.code ?? ''} ${e.message ?? String(current)}`);
+    current = e.cause;
+  }
+  return parts.join(' | ');
+}
+
+/**
+ * Connects with retry for the first connection (unreachable servers are retried
+ * `connectAttempts` times, `connectDelayMs` apart); after that nats.js reconnects for ever.
+ * Credentials or TLS refused: NatsConfigurationError at once.
+ */
+export async function connectToNats(
+  settings: NatsConnectionSettings,
+  onRetry?: (attempt: number, error: Error) => void,
+): Promise<NatsConnection> {
+  const options = connectionOptions(settings);
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= settings.connectAttempts; attempt++) {
+    try {
+      return await connect(options);
+    } catch (error) {
+      lastError = error;
+      if (isFatalConnectError(error)) {
+        throw new NatsConfigurationError(`NATS refused the connection to ${settings.servers.join(',')}: ${firstLine(error)}`, { cause: error });
+      }
+      if (attempt < settings.connectAttempts) {
+        onRetry?.(attempt, error as Error);
+        await new Promise((resolve) => setTimeout(resolve, settings.connectDelayMs * Math.min(attempt, 10)));
+      }
+    }
+  }
+  throw new Error(`NATS is unreachable at ${settings.servers.join(',')} after ${settings.connectAttempts} attempts: ${firstLine(lastError)}`, { cause: lastError });
+}
+
+function firstLine(error: unknown): string {
+  const e = error as { message?: string; cause?: { message?: string } };
+  const message = e?.message ?? String(error);
+  const cause = e?.cause?.message;
+  return (cause !== undefined && !message.includes(cause) ? `${message} (${cause})` : message).split('\n')[0]!;
+}

@@ -1,0 +1,6 @@
+export { NatsConfigurationError, connectToNats, connectionOptions, isFatalConnectError } from './connect.js';
+export type { NatsConnectionSettings } from './connect.js';
+export { deadLetterStreamConfig, ensureStream, eventsStreamConfig } from './stream-setup.js';
+export type { StreamSettings } from './stream-setup.js';
+export { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
+export type { DecodedMessage } from './wire.js';

@@ -1,0 +1,347 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { v5 as uuidV5 } from 'uuid';
+import type { EventEnvelope } from '../../envelope/index.js';
+import { deadLetterSubjectFor, subjectFor } from '../../envelope/index.js';
+import { SluiceError } from '../../errors/index.js';
+import type {
+  BatchHandler,
+  BusHealth,
+  BusPort,
+  ConsumeOptions,
+  ConsumerHandle,
+  ConsumerLag,
+  Delivery,
+  FoundMessage,
+  PublishAck,
+  PublishRequest,
+} from '../port.js';
+import { RecentIds } from '../recent-ids.js';
+import { connectToNats, type NatsConnectionSettings } from './connect.js';
+import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, type StreamSettings } from './stream-setup.js';
+import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
+
+export interface JetStreamBusOptions {
+  readonly connection: NatsConnectionSettings;
+  readonly streams: StreamSettings;
+  /** Longest wait for a publish ack; past it the publish fails with `bus_unavailable`. */
+  readonly publishTimeoutMs: number;
+  /** Most consumers' messages waiting for ack at once (shared by all workers of a consumer). */
+  readonly maxAckPending?: number;
+  readonly onEvent?: (event: BusLogEvent) => void;
+}
+
+export type BusLogEvent =
+  | { kind: 'connect-retry'; attempt: number; error: string }
+  | { kind: 'disconnected'; server: string }
+  | { kind: 'reconnected'; server: string }
+  | { kind: 'consumer-error'; error: string };
+
+const RECENT_IDS = 200_000;
+const LOOKUP_TIMEOUT_MS = 300;
+/** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
+const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
+
+/** The JetStream adapter of the bus port. */
+export function createJetStreamBus(options: JetStreamBusOptions): BusPort {
+  return new JetStreamBus(options);
+}
+
+class JetStreamBus implements BusPort {
+  readonly kind = 'jetstream' as const;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private connected = false;
+  private payloadLimit = 1024 * 1024;
+  private readonly recent = new RecentIds(RECENT_IDS);
+  private lookupSubscription: Subscription | undefined;
+  private readonly consumers = new Set<ConsumerHandle>();
+  private readonly lookupSubject: string;
+
+  constructor(private readonly options: JetStreamBusOptions) {
+    this.lookupSubject = `_SLUICE.${options.streams.stream}.lookup`;
+  }
+
+  async start(): Promise<void> {
+    const nc = await connectToNats(this.options.connection, (attempt, error) =>
+      this.options.onEvent?.({ kind: 'connect-retry', attempt, error: error.message }),
+    );
+    this.nc = nc;
+    this.connected = true;
+    this.payloadLimit = nc.info?.max_payload ?? this.payloadLimit;
+    this.jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
+    this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
+    await ensureStream(this.jsm, eventsStreamConfig(this.options.streams));
+    await ensureStream(this.jsm, deadLetterStreamConfig(this.options.streams));
+    void this.watchStatus(nc);
+    this.lookupSubscription = nc.subscribe(this.lookupSubject, {
+      callback: (_error, msg) => {
+        const seq = this.recent.seqOf(msg.string());
+        if (seq !== undefined) msg.respond(String(seq));
+      },
+    });
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.options.onEvent?.({ kind: 'disconnected', server: status.server });
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.options.onEvent?.({ kind: 'reconnected', server: status.server });
+      }
+    }
+  }
+
+  private client(): JetStreamClient {
+    if (this.js === undefined) throw new Error('the JetStream bus is not started');
+    return this.js;
+  }
+
+  async publish(request: PublishRequest): Promise<PublishAck> {
+    const js = this.client();
+    const { envelope, replay } = request;
+    if (!this.connected) {
+      throw new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
+    }
+    if (envelope.data.byteLength > this.payloadLimit) {
+      throw new SluiceError('event_too_large', `the event is ${envelope.data.byteLength} bytes; the NATS server takes at most ${this.payloadLimit}`);
+    }
+    const headers = envelopeHeaders(envelope, replay);
+    try {
+      const ack = await js.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, {
+        msgID: headers.get(HEADER.msgId),
+        headers,
+        timeout: this.options.publishTimeoutMs,
+      });
+      if (replay === undefined) this.recent.remember(envelope.id, ack.seq);
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      throw publishError(error, this.payloadLimit);
+    }
+  }
+
+  async publishMany(requests: readonly PublishRequest[]): Promise<Array<PublishAck | Error>> {
+    return Promise.all(requests.map((r) => this.publish(r).catch((error: Error) => error)));
+  }
+
+  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void> {
+    const js = this.client();
+    const headers = envelopeHeaders(delivery.envelope);
+    const msgId = `${delivery.envelope.id}:dlq:${Date.now()}`;
+    headers.set(HEADER.msgId, msgId);
+    headers.set(HEADER.deadLetterReason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
+    headers.set(HEADER.deadLetterSeq, String(delivery.seq));
+    try {
+      await js.publish(deadLetterSubjectFor(this.options.streams.subjectPrefix, delivery.envelope.type), delivery.envelope.data, {
+        msgID: msgId,
+        headers,
+        timeout: this.options.publishTimeoutMs,
+      });
+    } catch (error) {
+      throw publishError(error, this.payloadLimit);
+    }
+  }
+
+  async consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle> {
+    const js = this.client();
+    const jsm = this.jsm!;
+    const { stream, subjectPrefix } = this.options.streams;
+    const filter = options.types?.length === 1 ? subjectFor(subjectPrefix, options.types[0]!) : `${subjectPrefix}.>`;
+    const config = {
+      durable_name: options.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: options.ackWaitMs * 1_000_000,
+      max_deliver: -1,
+      max_ack_pending: this.options.maxAckPending ?? 20_000,
+      filter_subject: filter,
+    };
+    try {
+      await jsm.consumers.add(stream, config);
+    } catch (error) {
+      // It exists with other settings: bring it to ours (filter and policy changes are refused by the server, loudly).
+      if (error instanceof JetStreamApiError) {
+        const { durable_name: _name, deliver_policy: _deliver, ...update } = config;
+        await jsm.consumers.update(stream, options.durable, update);
+      } else {
+        throw error;
+      }
+    }
+    const consumer = await js.consumers.get(stream, options.durable);
+    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 100) });
+    const loop = new BatchLoop(messages, options, handler, (m) => this.delivery(m), this.options.onEvent);
+    const handle: ConsumerHandle = {
+      stop: async (stopOptions) => {
+        this.consumers.delete(handle);
+        await loop.stop(stopOptions?.timeoutMs ?? 10_000);
+      },
+    };
+    this.consumers.add(handle);
+    return handle;
+  }
+
+  private delivery(m: JsMsg): Delivery {
+    const { subjectPrefix, stream } = this.options.streams;
+    const decoded = decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix) ?? {
+      envelope: rawEnvelope(m, stream, subjectPrefix),
+    };
+    const replay = decoded.replay;
+    return {
+      envelope: decoded.envelope,
+      seq: replay?.originalSeq ?? m.seq,
+      streamSeq: m.seq,
+      deliveryCount: m.info.deliveryCount,
+      ...(replay !== undefined ? { replayId: replay.replayId } : {}),
+      ack: () => m.ack(),
+      nak: (delayMs) => m.nak(delayMs),
+      term: (reason) => m.term(reason),
+      working: () => m.working(),
+    };
+  }
+
+  async lookup(id: string): Promise<FoundMessage | null> {
+    if (this.nc === undefined || this.jsm === undefined) return null;
+    let seq = this.recent.seqOf(id);
+    if (seq === undefined) {
+      try {
+        const answer = await this.nc.request(this.lookupSubject, id, { timeout: LOOKUP_TIMEOUT_MS });
+        seq = Number(answer.string());
+      } catch {
+        return null;
+      }
+    }
+    try {
+      const stored = await this.jsm.streams.getMessage(this.options.streams.stream, { seq });
+      if (stored === null) return null;
+      const decoded = decodeEnvelope(stored.header, stored.data, stored.subject, this.options.streams.subjectPrefix);
+      return decoded === null || decoded.envelope.id !== id ? null : { envelope: decoded.envelope, seq };
+    } catch {
+      return null;
+    }
+  }
+
+  async consumerLag(durable: string): Promise<ConsumerLag | null> {
+    if (this.jsm === undefined || !this.connected) return null;
+    try {
+      const info = await this.jsm.consumers.info(this.options.streams.stream, durable);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending, ackFloor: info.ack_floor.stream_seq };
+    } catch {
+      return null;
+    }
+  }
+
+  maxPayload(): number {
+    return this.payloadLimit;
+  }
+
+  health(): BusHealth {
+    return { kind: 'jetstream', connected: this.connected };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.stop()));
+    this.lookupSubscription?.unsubscribe();
+    if (this.nc !== undefined && !this.nc.isClosed()) {
+      await this.nc.drain().catch(() => this.nc?.close());
+    }
+    this.connected = false;
+  }
+}
+
+/** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
+function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnvelope {
+  const receivedAt = new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)).toISOString();
+  return {
+    id: uuidV5(`${stream}:${m.seq}`, RAW_MESSAGE_NAMESPACE),
+    type: m.subject.slice(subjectPrefix.length + 1),
+    source: '/nats',
+    time: receivedAt,
+    receivedAt,
+    data: m.data,
+  };
+}
+
+function publishError(error: unknown, payloadLimit: number): SluiceError {
+  if (error instanceof SluiceError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  if (/maximum payload|max_payload|payload.*exceed/i.test(message)) {
+    return new SluiceError('event_too_large', `the event is larger than the NATS server takes (${payloadLimit} bytes)`, { cause: error });
+  }
+  return new SluiceError('bus_unavailable', `JetStream did not acknowledge the event (${message.split('\n')[0]}); it was not stored. Retry shortly.`, {
+    cause: error,
+    retryAfterSeconds: 1,
+  });
+}
+
+/**
+ * Collects the messages the consumer delivers into batches and hands them to the handler one
+ * batch at a time. Messages keep arriving (up to the prefetch) while a batch is being written.
+ */
+class BatchLoop {
+  private readonly buffer: JsMsg[] = [];
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly messages: ConsumerMessages,
+    private readonly options: ConsumeOptions,
+    private readonly handler: BatchHandler,
+    private readonly toDelivery: (m: JsMsg) => Delivery,
+    private readonly onEvent?: (event: BusLogEvent) => void,
+  ) {
+    this.done = this.read();
+  }
+
+  private async read(): Promise<void> {
+    for await (const m of this.messages) {
+      if (this.stopped) {
+        m.nak();
+        continue;
+      }
+      this.buffer.push(m);
+      this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.buffer.length > 0 && !this.stopped) {
+        const batch = this.buffer.splice(0, this.options.batchSize);
+        try {
+          await this.handler(batch.map(this.toDelivery));
+        } catch (error) {
+          // The handler settles each delivery itself; an escape here is a bug. Redeliver rather than lose.
+          this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
+          for (const m of batch) m.nak(1000);
+        }
+      }
+    } finally {
+      this.draining = undefined;
+      if (this.buffer.length > 0 && !this.stopped) this.draining = this.drain();
+    }
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    await this.messages.close().catch(() => undefined);
+    const inFlight = this.draining ?? Promise.resolve();
+    await Promise.race([inFlight, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    // Whatever was buffered but not handed to the handler goes back at once.
+    for (const m of this.buffer.splice(0)) m.nak();
+    await Promise.race([this.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  }
+}

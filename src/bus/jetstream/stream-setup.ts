@@ -1,0 +1,73 @@
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+
+/** The stream settings Sluice manages (from the `nats` section of SluiceConfig). */
+export interface StreamSettings {
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  readonly streamMaxAgeMs: number;
+  /** -1: unlimited. */
+  readonly streamMaxMsgs: number;
+  /** -1: unlimited. */
+  readonly streamMaxBytes: number;
+  readonly replicas: number;
+  readonly duplicateWindowMs: number;
+}
+
+const NANOS_PER_MS = 1_000_000;
+
+/** The events stream's configuration. */
+export function eventsStreamConfig(settings: StreamSettings): Partial<StreamConfig> & { name: string } {
+  return {
+    name: settings.stream,
+    subjects: [`${settings.subjectPrefix}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: settings.streamMaxAgeMs * NANOS_PER_MS,
+    max_msgs: settings.streamMaxMsgs,
+    max_bytes: settings.streamMaxBytes,
+    num_replicas: settings.replicas,
+    duplicate_window: Math.min(settings.duplicateWindowMs, settings.streamMaxAgeMs) * NANOS_PER_MS,
+  };
+}
+
+/** The dead-letter stream (`{stream}_DLQ` on `{prefix}-dlq.>`): no age limit, events wait there until replayed. */
+export function deadLetterStreamConfig(settings: StreamSettings): Partial<StreamConfig> & { name: string } {
+  return {
+    name: `${settings.stream}_DLQ`,
+    subjects: [`${settings.subjectPrefix}-dlq.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: settings.replicas,
+    duplicate_window: settings.duplicateWindowMs * NANOS_PER_MS,
+  };
+}
+
+/** Creates the stream, or updates it to the configured settings when it exists. */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    const info = await jsm.streams.info(config.name);
+    const current = info.config;
+    const differs = (Object.keys(config) as Array<keyof StreamConfig>).some(
+      (key) => JSON.stringify(current[key]) !== JSON.stringify(config[key]),
+    );
+    if (!differs) return;
+    // Replicas and storage cannot always change in place; the server says so if not.
+    const { storage: _storage, retention: _retention, ...update } = config;
+    await jsm.streams.update(config.name, update);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === 10059 /* stream not found */) {
+      await jsm.streams.add(config);
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,110 @@
+import { ConfigError } from '../config/index.js';
+import { NatsConfigurationError } from '../bus/index.js';
+import { createLogger } from '../log/index.js';
+import { runServices } from './run-services.js';
+import { configFromEnvironment, packageVersion } from './wiring.js';
+
+const USAGE = `usage: sluice <command>
+
+  dev        gateway + worker in one process (embedded bus/database when NATS_URL/DATABASE_URL are unset)
+  gateway    the HTTP ingestion gateway
+  worker     a worker: bus -> database
+  migrate    create or upgrade the tables, then exit
+  version    print the version
+
+Configuration comes from the environment; see the README.`;
+
+/** The `sluice` command. Returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'dev':
+      return serve({ gateway: true, worker: true, migrate: true });
+    case 'gateway':
+      return serve({ gateway: true, worker: false, migrate: false });
+    case 'worker':
+      return serve({ gateway: false, worker: true, migrate: true });
+    case 'migrate':
+      return migrateOnly();
+    case 'version':
+    case '--version':
+      console.log(packageVersion());
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      void rest;
+      console.error(`sluice: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean }): Promise<number> {
+  const config = loadOrExit();
+  if (config === null) return 1;
+  const logger = createLogger(config.logLevel);
+  let services;
+  try {
+    services = await runServices(config, logger, parts);
+  } catch (error) {
+    return startupFailure(error);
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  const forced = setTimeout(() => {
+    logger.error('graceful stop took longer than 20 s; exiting');
+    process.exit(1);
+  }, 20_000);
+  forced.unref();
+  await services.stop();
+  logger.info('stopped');
+  return 0;
+}
+
+async function migrateOnly(): Promise<number> {
+  const config = loadOrExit();
+  if (config === null) return 1;
+  const logger = createLogger(config.logLevel);
+  try {
+    const { openStore } = await import('./wiring.js');
+    const store = await openStore(config, logger);
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    logger.info('database migrated');
+    return 0;
+  } catch (error) {
+    return startupFailure(error);
+  }
+}
+
+function loadOrExit() {
+  try {
+    return configFromEnvironment();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`sluice: configuration error: ${error.message}`);
+      return null;
+    }
+    throw error;
+  }
+}
+
+function startupFailure(error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof NatsConfigurationError) console.error(`sluice: ${message}`);
+  else console.error(`sluice: cannot start: ${message.split('\n')[0]}`);
+  return 1;
+}

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createJetStreamBus, type BusPort } from '../bus/index.js';
+import { loadConfig, type SluiceConfig } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { createPgClient, createSqlStore, type StorePort } from '../store/index.js';
+
+/** The package version, for /health and logs. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Reads the configuration from the process environment (the only place that does). */
+export function configFromEnvironment(): SluiceConfig {
+  const defaultEntities = './sluice.entities.yaml';
+  return loadConfig(process.env, { defaultEntitiesFile: existsSync(defaultEntities) ? defaultEntities : null });
+}
+
+/** The bus the configuration names: JetStream when NATS_URL is set. */
+export async function openBus(config: SluiceConfig, logger: Logger): Promise<BusPort> {
+  if (config.nats.servers === null) {
+    throw new Error('NATS_URL is not set and the embedded bus is not available in this build; set NATS_URL=nats://127.0.0.1:4222');
+  }
+  const bus = createJetStreamBus({
+    connection: { ...config.nats, servers: config.nats.servers },
+    streams: config.nats,
+    publishTimeoutMs: config.nats.publishTimeoutMs,
+    onEvent: (event) => {
+      if (event.kind === 'connect-retry') logger.warn({ attempt: event.attempt, err: event.error }, 'NATS unreachable; retrying');
+      else if (event.kind === 'disconnected') logger.warn({ server: event.server }, 'NATS disconnected');
+      else if (event.kind === 'reconnected') logger.info({ server: event.server }, 'NATS reconnected');
+      else logger.error({ err: event.error }, 'consumer error');
+    },
+  });
+  await bus.start();
+  logger.info({ kind: 'jetstream', servers: config.nats.servers, stream: config.nats.stream }, 'bus ready');
+  return bus;
+}
+
+/** The store the configuration names: PostgreSQL when DATABASE_URL is set. */
+export async function openStore(config: SluiceConfig, logger: Logger): Promise<StorePort> {
+  if (config.database.url === null) {
+    throw new Error('DATABASE_URL is not set and the embedded database is not available in this build; set DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres');
+  }
+  const client = createPgClient({
+    url: config.database.url,
+    poolSize: config.database.poolSize,
+    onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL connection error'),
+  });
+  logger.info({ kind: 'postgres' }, 'database configured');
+  return createSqlStore(client);
+}

@@ -1,0 +1,109 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { BusPort } from '../bus/index.js';
+import type { SluiceConfig } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import type { SluiceMetrics } from '../metrics/index.js';
+import type { StorePort } from '../store/index.js';
+import { apiKeyHook } from './api-keys.js';
+import type { GatewayContext } from './context.js';
+import { errorHandler, sendError } from './error-reply.js';
+import { SluiceError } from '../errors/index.js';
+import { Publisher } from './publisher.js';
+import { Replayer } from './replayer.js';
+import { registerCloudEventsIngest } from './routes/cloudevents.js';
+import { registerMessageIngest } from './routes/ingest-message.js';
+import { registerTypedIngest } from './routes/ingest-typed.js';
+import { registerListEvents } from './routes/list-events.js';
+import { registerLookups } from './routes/lookup.js';
+import { registerOperate } from './routes/operate.js';
+import { registerReplay } from './routes/replay.js';
+import { StoreHealth } from './store-health.js';
+
+export interface GatewayOptions {
+  readonly bus: BusPort;
+  readonly store: StorePort;
+  readonly config: SluiceConfig;
+  readonly metrics: SluiceMetrics;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Extra routes (the console) registered after the API. */
+  readonly plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  /** Listens on the configured host and port; resolves to the bound address. */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes in-flight requests and replays. */
+  stop(): Promise<void>;
+}
+
+const RAW_BODY_TYPES = ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json', 'application/x-ndjson', 'text/plain'];
+
+/** Builds the HTTP gateway on the given ports (bus, store). */
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const app = Fastify({
+    bodyLimit: config.http.maxBodyBytes,
+    return503OnClosing: true,
+    requestTimeout: 60_000,
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 500 },
+  });
+  const storeHealth = new StoreHealth(options.store);
+  const context: GatewayContext = {
+    ...options,
+    publisher: new Publisher(options.bus, config.http.maxInflight, options.metrics),
+    replayer: new Replayer(options.bus, options.store, options.logger),
+  };
+
+  // Bodies arrive as bytes: the routes check them once and forward the same bytes to the bus.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(RAW_BODY_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(/^application\/[a-z0-9.+-]+\+json$/, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
+    done(new SluiceError('unsupported_media_type', `Content-Type ${String(request.headers['content-type']).slice(0, 80)} is not accepted; send application/json`), undefined);
+  });
+
+  app.setErrorHandler(errorHandler(context));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)));
+  if (config.http.apiKeys.length > 0) app.addHook('onRequest', apiKeyHook(config.http.apiKeys));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Sluice', version: options.version, description: 'Event ingestion: HTTP in, NATS JetStream in the middle, PostgreSQL out.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      ...(config.http.apiKeys.length > 0 ? { security: [{ apiKey: [] }] } : {}),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerTypedIngest(app, context);
+  registerCloudEventsIngest(app, context);
+  registerMessageIngest(app, context);
+  registerLookups(app, context);
+  registerListEvents(app, context);
+  registerReplay(app, context);
+  registerOperate(app, context, storeHealth);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const plugin of options.plugins ?? []) await plugin(app);
+
+  await app.ready();
+  await storeHealth.start();
+  return {
+    app,
+    async listen() {
+      return app.listen({ port: config.http.port, host: config.http.host });
+    },
+    async stop() {
+      storeHealth.stop();
+      await app.close();
+      await context.replayer.drain();
+    },
+  };
+}

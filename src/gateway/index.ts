@@ -1,0 +1,2 @@
+export { buildGateway } from './app.js';
+export type { Gateway, GatewayOptions } from './app.js';

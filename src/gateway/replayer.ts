@@ -1,0 +1,81 @@
+import type { BusPort } from '../bus/index.js';
+import { newEventId, type EventEnvelope } from '../envelope/index.js';
+import { asError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { ReplaySelector, StorePort, StoredEvent } from '../store/index.js';
+
+const PAGE_SIZE = 500;
+const encoder = new TextEncoder();
+
+export interface StartedReplay {
+  readonly replayId: string;
+  readonly matched: number;
+  readonly unknown: string[];
+}
+
+/**
+ * Re-delivers archived events to the workers under their original ids and sequences. The
+ * request returns once the replay is recorded; publishing goes on in the background, its
+ * progress saved in the store so any gateway can report it.
+ */
+export class Replayer {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly bus: BusPort,
+    private readonly store: StorePort,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Records and starts a replay; null when nothing matches. */
+  async start(selector: ReplaySelector): Promise<StartedReplay | null> {
+    const { matched, knownIds } = await this.store.countForReplay(selector);
+    const unknown = selector.ids === undefined ? [] : selector.ids.filter((id) => !knownIds!.includes(id));
+    if (matched === 0) return null;
+    const replayId = newEventId();
+    await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, selector);
+    const job = this.run(replayId, matched, selector).finally(() => this.running.delete(job));
+    this.running.add(job);
+    return { replayId, matched, unknown };
+  }
+
+  private async run(replayId: string, matched: number, selector: ReplaySelector): Promise<void> {
+    let published = 0;
+    try {
+      for await (const page of this.store.selectForReplay(selector, PAGE_SIZE)) {
+        const acks = await this.bus.publishMany(page.map((event) => ({ envelope: toEnvelope(event), replay: { originalSeq: event.streamSeq, replayId } })));
+        const failure = acks.find((a) => a instanceof Error);
+        if (failure !== undefined) throw failure;
+        published += page.length;
+        await this.store.saveReplay({ replayId, status: 'running', matched, published, error: null });
+      }
+      await this.store.saveReplay({ replayId, status: 'done', matched, published, error: null });
+      this.logger.info({ replayId, published }, 'replay done');
+    } catch (error) {
+      const message = asError(error).message;
+      this.logger.warn({ replayId, published, err: message }, 'replay failed');
+      await this.store.saveReplay({ replayId, status: 'failed', matched, published, error: message }).catch(() => undefined);
+    }
+  }
+
+  /** Waits for the replays in progress (graceful stop). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+}
+
+function toEnvelope(event: StoredEvent): EventEnvelope {
+  return {
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    time: event.time,
+    receivedAt: event.receivedAt,
+    data: encoder.encode(event.dataText),
+    ...(event.subject !== null ? { subject: event.subject } : {}),
+    ...(event.originId !== null ? { originId: event.originId } : {}),
+    ...(event.entity !== null ? { entity: event.entity } : {}),
+    ...(event.traceparent !== null ? { traceparent: event.traceparent } : {}),
+    ...(event.extensions !== null ? { extensions: event.extensions } : {}),
+  };
+}

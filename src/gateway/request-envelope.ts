@@ -1,0 +1,118 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  DEFAULT_SOURCE,
+  eventTypeProblem,
+  idFromCloudEvent,
+  idFromIdempotencyKey,
+  newEventId,
+  type EventEnvelope,
+} from '../envelope/index.js';
+import { SluiceError } from '../errors/index.js';
+
+/** CloudEvents attributes the gateway sets itself; other `ce-*` headers become extensions. */
+const CORE_CE_HEADERS = new Set(['ce-id', 'ce-source', 'ce-type', 'ce-specversion', 'ce-subject', 'ce-time', 'ce-datacontenttype', 'ce-dataschema', 'ce-originid']);
+const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const MAX_KEY_LENGTH = 512;
+const encoder = new TextEncoder();
+
+export interface EnvelopeInput {
+  readonly type: string;
+  readonly dataText: string;
+  readonly receivedAt: string;
+  readonly source?: string;
+  readonly subject?: string;
+  readonly time?: string;
+  /** The producer's CloudEvents id: with the source it identifies a repeat. */
+  readonly cloudEventId?: string;
+  /** An explicit idempotency key (wins over the CloudEvents id). */
+  readonly idempotencyKey?: string;
+  readonly entity?: string;
+  readonly traceparent?: string;
+  readonly extensions?: Record<string, string>;
+}
+
+/** Builds the envelope of an accepted event; throws SluiceError 400 on a bad attribute. */
+export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
+  const typeProblem = eventTypeProblem(input.type);
+  if (typeProblem !== null) throw new SluiceError('invalid_event_type', typeProblem);
+  const source = input.source ?? DEFAULT_SOURCE;
+  if (input.time !== undefined && !isRfc3339(input.time)) {
+    throw new SluiceError('invalid_cloudevent', `time "${input.time.slice(0, 40)}" is not an RFC 3339 timestamp`);
+  }
+  if (input.idempotencyKey !== undefined && input.idempotencyKey.length > MAX_KEY_LENGTH) {
+    throw new SluiceError('invalid_body', `the idempotency key is longer than ${MAX_KEY_LENGTH} characters`);
+  }
+  const id =
+    input.idempotencyKey !== undefined
+      ? idFromIdempotencyKey(input.idempotencyKey)
+      : input.cloudEventId !== undefined
+        ? idFromCloudEvent(source, input.cloudEventId)
+        : newEventId();
+  return {
+    id,
+    type: input.type,
+    source,
+    time: input.time ?? input.receivedAt,
+    receivedAt: input.receivedAt,
+    data: encoder.encode(input.dataText),
+    ...(input.subject !== undefined ? { subject: input.subject } : {}),
+    ...(input.cloudEventId !== undefined ? { originId: input.cloudEventId } : {}),
+    ...(input.entity !== undefined ? { entity: input.entity } : {}),
+    ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
+    ...(input.extensions !== undefined ? { extensions: input.extensions } : {}),
+  };
+}
+
+export function isRfc3339(text: string): boolean {
+  return RFC3339.test(text) && !Number.isNaN(Date.parse(text));
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** The CloudEvents binary-mode and tracing attributes carried in request headers. */
+export function headerAttributes(headers: IncomingHttpHeaders): {
+  source?: string;
+  subject?: string;
+  time?: string;
+  cloudEventId?: string;
+  idempotencyKey?: string;
+  traceparent?: string;
+  extensions?: Record<string, string>;
+  specversion?: string;
+  ceType?: string;
+} {
+  let extensions: Record<string, string> | undefined;
+  for (const name of Object.keys(headers)) {
+    if (!name.startsWith('ce-') || CORE_CE_HEADERS.has(name)) continue;
+    const ext = name.slice(3);
+    if (!EXTENSION_NAME.test(ext)) {
+      throw new SluiceError('invalid_cloudevent', `header ${name}: CloudEvents extension names are 1-20 lower-case letters or digits`);
+    }
+    if (ext === 'traceparent') continue;
+    (extensions ??= {})[ext] = header(headers, name) ?? '';
+  }
+  const source = header(headers, 'ce-source') ?? header(headers, 'x-source');
+  const subject = header(headers, 'ce-subject');
+  const time = header(headers, 'ce-time');
+  const cloudEventId = header(headers, 'ce-id');
+  const idempotencyKey = header(headers, 'idempotency-key');
+  const traceparent = header(headers, 'traceparent') ?? header(headers, 'ce-traceparent');
+  const specversion = header(headers, 'ce-specversion');
+  const ceType = header(headers, 'ce-type');
+  return {
+    ...(source !== undefined ? { source } : {}),
+    ...(subject !== undefined ? { subject } : {}),
+    ...(time !== undefined ? { time } : {}),
+    ...(cloudEventId !== undefined ? { cloudEventId } : {}),
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    ...(traceparent !== undefined ? { traceparent } : {}),
+    ...(extensions !== undefined ? { extensions } : {}),
+    ...(specversion !== undefined ? { specversion } : {}),
+    ...(ceType !== undefined ? { ceType } : {}),
+  };
+}

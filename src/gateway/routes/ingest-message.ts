@@ -1,0 +1,131 @@
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EventEnvelope } from '../../envelope/index.js';
+import { SluiceError } from '../../errors/index.js';
+import type { PublishAck } from '../../bus/index.js';
+import type { GatewayContext } from '../context.js';
+import { requireMediaType } from '../content-type.js';
+import { checkJsonBytes, checkJsonText } from '../json-body.js';
+import { buildEnvelope, headerAttributes } from '../request-envelope.js';
+import { acceptedMessageSchema, batchResultSchema } from './schemas.js';
+
+const DEFAULT_TYPE = 'ingest.message';
+
+interface IngestQuery {
+  entity?: string;
+  type?: string;
+}
+
+const ingestQuerySchema = {
+  type: 'object',
+  properties: {
+    entity: { type: 'string', description: 'entity name: routes every event to that entity whatever its type' },
+    type: { type: 'string', description: `event type (default ${DEFAULT_TYPE})` },
+  },
+} as const;
+
+function hints(request: FastifyRequest<{ Querystring: IngestQuery }>): { type: string; entity?: string } {
+  const header = request.headers['x-entity-type'];
+  const entity = request.query.entity ?? (typeof header === 'string' && header !== '' ? header : undefined);
+  if (entity !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,199}$/.test(entity)) {
+    throw new SluiceError('invalid_parameter', `entity "${entity.slice(0, 60)}" is not an entity name (letters, digits, "_")`);
+  }
+  return { type: request.query.type ?? DEFAULT_TYPE, ...(entity !== undefined ? { entity } : {}) };
+}
+
+/** POST /ingest/message and POST /ingest/batch (seed 002/004's API). */
+export function registerMessageIngest(app: FastifyInstance, context: GatewayContext): void {
+  app.post<{ Querystring: IngestQuery }>(
+    '/ingest/message',
+    {
+      schema: {
+        summary: 'Send one message (any JSON); entity hint from ?entity= or X-Entity-Type',
+        tags: ['ingest'],
+        querystring: ingestQuerySchema,
+        response: { 202: acceptedMessageSchema },
+      },
+    },
+    async (request, reply) => {
+      requireMediaType(request, ['application/json'], 'send the message as application/json');
+      const { type, entity } = hints(request);
+      const dataText = checkJsonBytes(request.body as Buffer);
+      const envelope = buildEnvelope({ ...headerAttributes(request.headers), type, dataText, receivedAt: new Date().toISOString(), ...(entity !== undefined ? { entity } : {}) });
+      await context.publisher.publish({ envelope });
+      context.metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
+      return reply.code(202).send({ message_id: envelope.id, status: 'accepted', timestamp: envelope.receivedAt });
+    },
+  );
+
+  app.post<{ Querystring: IngestQuery }>(
+    '/ingest/batch',
+    {
+      schema: {
+        summary: 'Send newline-delimited JSON messages; each line is judged on its own',
+        tags: ['ingest'],
+        querystring: ingestQuerySchema,
+        response: { 202: batchResultSchema, 400: batchResultSchema, 503: batchResultSchema },
+      },
+    },
+    async (request, reply) => {
+      requireMediaType(request, ['application/x-ndjson', 'text/plain'], 'send newline-delimited JSON as application/x-ndjson or text/plain');
+      const { type, entity } = hints(request);
+      const attributes = headerAttributes(request.headers);
+      const { idempotencyKey, ...shared } = attributes;
+      const body = request.body as Buffer;
+      const text = checkUtf8(body);
+      const lines = text.split('\n');
+      const nonEmpty = lines.reduce((n, line) => (line.trim() === '' ? n : n + 1), 0);
+      if (nonEmpty === 0) throw new SluiceError('empty_batch', 'the batch has no lines; send one JSON document per line');
+      if (nonEmpty > context.config.http.maxBatchEvents) {
+        throw new SluiceError('batch_too_large', `the batch has ${nonEmpty} lines; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
+      }
+      const receivedAt = new Date().toISOString();
+      const results: Array<{ line: number; message_id?: string; error?: { code: string; message: string } }> = [];
+      const toPublish: Array<{ index: number; envelope: EventEnvelope }> = [];
+      lines.forEach((raw, i) => {
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (line.trim() === '') return;
+        try {
+          const dataText = checkJsonText(line, `line ${i + 1}`);
+          const envelope = buildEnvelope({
+            ...shared,
+            type,
+            dataText,
+            receivedAt,
+            ...(entity !== undefined ? { entity } : {}),
+            ...(idempotencyKey !== undefined ? { idempotencyKey: `${idempotencyKey}/${i + 1}` } : {}),
+          });
+          toPublish.push({ index: results.length, envelope });
+          results.push({ line: i + 1, message_id: envelope.id });
+        } catch (error) {
+          const e = error instanceof SluiceError ? error : new SluiceError('invalid_json', String(error));
+          results.push({ line: i + 1, error: { code: e.code, message: e.message } });
+        }
+      });
+      let busFailed = false;
+      if (toPublish.length > 0) {
+        const acks = await context.publisher.publishMany(toPublish.map((p) => ({ envelope: p.envelope })));
+        acks.forEach((ack: PublishAck | Error, k) => {
+          if (!(ack instanceof Error)) return;
+          const e = ack instanceof SluiceError ? ack : new SluiceError('bus_unavailable', ack.message);
+          if (e.code === 'bus_unavailable') busFailed = true;
+          const slot = results[toPublish[k]!.index]!;
+          results[toPublish[k]!.index] = { line: slot.line, error: { code: e.code, message: e.message } };
+        });
+      }
+      const accepted = results.filter((r) => r.message_id !== undefined).length;
+      const rejected = results.length - accepted;
+      context.metrics.batchEvents.observe({ endpoint: '/ingest/batch' }, results.length);
+      if (accepted > 0) context.metrics.eventsAccepted.inc({ endpoint: '/ingest/batch' }, accepted);
+      for (const r of results) if (r.error !== undefined) context.metrics.eventsRejected.inc({ endpoint: '/ingest/batch', code: r.error.code });
+      const status = accepted > 0 ? 202 : busFailed ? 503 : 400;
+      if (status === 503) reply.header('retry-after', '1');
+      return reply.code(status).send({ accepted, rejected, results });
+    },
+  );
+}
+
+function checkUtf8(body: Buffer): string {
+  if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
+  return body.toString('utf8');
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import { isEventId, typePatternProblem } from '../../envelope/index.js';
+import { SluiceError } from '../../errors/index.js';
+import type { ReplaySelector } from '../../store/index.js';
+import type { GatewayContext } from '../context.js';
+import { requireMediaType } from '../content-type.js';
+import { checkJsonBytes } from '../json-body.js';
+import { isRfc3339 } from '../request-envelope.js';
+import { idParamsSchema } from './schemas.js';
+
+const MAX_IDS = 10_000;
+
+const startedSchema = {
+  type: 'object',
+  properties: { replay_id: { type: 'string' }, replayed: { type: 'integer' }, unknown: { type: 'array', items: { type: 'string' } } },
+  required: ['replay_id', 'replayed', 'unknown'],
+} as const;
+
+/** POST /replay/{id}, POST /replay, GET /replay/{replay_id}. */
+export function registerReplay(app: FastifyInstance, context: GatewayContext): void {
+  const start = async (selector: ReplaySelector) => {
+    let started;
+    try {
+      started = await context.replayer.start(selector);
+    } catch (error) {
+      throw new SluiceError('store_unavailable', 'the database is unavailable; the replay was not started', { cause: error, retryAfterSeconds: 2 });
+    }
+    if (started === null) {
+      throw new SluiceError('not_found', selector.ids !== undefined ? 'none of the ids is a known event' : 'no archived event matches the selection');
+    }
+    return { replay_id: started.replayId, replayed: started.matched, unknown: started.unknown };
+  };
+
+  app.post<{ Params: { id: string } }>(
+    '/replay/:id',
+    { schema: { summary: 'Re-deliver one event to the workers', tags: ['replay'], params: idParamsSchema, response: { 202: startedSchema } } },
+    async (request, reply) => {
+      const id = request.params.id;
+      if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not an event id (a UUID)`);
+      return reply.code(202).send(await start({ ids: [id] }));
+    },
+  );
+
+  app.post(
+    '/replay',
+    {
+      schema: {
+        summary: 'Re-deliver events by ids, or by type pattern and time range',
+        tags: ['replay'],
+        response: { 202: startedSchema },
+      },
+    },
+    async (request, reply) => {
+      requireMediaType(request, ['application/json'], 'send {"ids": [...]} or {"type", "since", "until"} as application/json');
+      const body = JSON.parse(checkJsonBytes(request.body as Buffer)) as unknown;
+      return reply.code(202).send(await start(parseSelector(body)));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/replay/:id',
+    { schema: { summary: "A replay's progress", tags: ['replay'], params: idParamsSchema } },
+    async (request) => {
+      const id = request.params.id;
+      if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not a replay id (a UUID)`);
+      let replay;
+      try {
+        replay = await context.store.getReplay(id);
+      } catch (error) {
+        throw new SluiceError('store_unavailable', 'the database is unavailable; retry shortly', { cause: error, retryAfterSeconds: 2 });
+      }
+      if (replay === null) throw new SluiceError('not_found', `no replay has id ${id}`);
+      return {
+        replay_id: replay.replayId,
+        status: replay.status === 'running' ? 'running' : 'done',
+        matched: replay.matched,
+        published: replay.published,
+        ...(replay.error !== null ? { error: replay.error } : {}),
+      };
+    },
+  );
+}
+
+function parseSelector(body: unknown): ReplaySelector {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SluiceError('invalid_body', 'send {"ids": [...]} or {"type": "order.>", "since": "...", "until": "..."}');
+  }
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) {
+    if (!['ids', 'type', 'since', 'until'].includes(key)) throw new SluiceError('invalid_body', `unknown field "${key.slice(0, 40)}"; use ids, or type, since and until`);
+  }
+  if (b.ids !== undefined) {
+    if (b.type !== undefined || b.since !== undefined || b.until !== undefined) throw new SluiceError('invalid_body', 'give either ids, or type/since/until, not both');
+    if (!Array.isArray(b.ids) || b.ids.length === 0) throw new SluiceError('invalid_body', 'ids must be a non-empty array of event ids');
+    if (b.ids.length > MAX_IDS) throw new SluiceError('invalid_body', `at most ${MAX_IDS} ids per replay`);
+    for (const id of b.ids) {
+      if (typeof id !== 'string' || !isEventId(id)) throw new SluiceError('invalid_id', `${JSON.stringify(id).slice(0, 60)} is not an event id (a UUID)`);
+    }
+    return { ids: [...new Set(b.ids as string[])] };
+  }
+  if (b.type === undefined && b.since === undefined && b.until === undefined) {
+    throw new SluiceError('invalid_body', 'the body is empty; send {"ids": [...]} or {"type", "since", "until"}');
+  }
+  if (b.type !== undefined && (typeof b.type !== 'string' || typePatternProblem(b.type) !== null)) {
+    throw new SluiceError('invalid_body', `type: ${typeof b.type === 'string' ? typePatternProblem(b.type) : 'must be a string'}`);
+  }
+  for (const name of ['since', 'until'] as const) {
+    const v = b[name];
+    if (v !== undefined && (typeof v !== 'string' || !isRfc3339(v))) throw new SluiceError('invalid_body', `${name}: must be an RFC 3339 time`);
+  }
+  return {
+    ...(b.type !== undefined ? { type: b.type as string } : {}),
+    ...(b.since !== undefined ? { since: b.since as string } : {}),
+    ...(b.until !== undefined ? { until: b.until as string } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric Sluice exposes, on one registry per process. */
+export interface SluiceMetrics {
+  readonly registry: Registry;
+  readonly eventsAccepted: Counter<'endpoint'>;
+  readonly eventsRejected: Counter<'endpoint' | 'code'>;
+  readonly requests: Counter<'route' | 'status'>;
+  readonly publishDuration: Histogram;
+  readonly publishInflight: Gauge;
+  readonly batchEvents: Histogram<'endpoint'>;
+  readonly eventsPersisted: Counter;
+  readonly eventsFailed: Counter;
+  readonly eventsRetried: Counter;
+  readonly deadLetters: Counter;
+  readonly duplicatesSkipped: Counter;
+  readonly dbWriteDuration: Histogram;
+  readonly workerBatchSize: Histogram;
+  readonly consumerPending: Gauge<'stream' | 'consumer'>;
+  readonly consumerAckPending: Gauge<'stream' | 'consumer'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): SluiceMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    eventsAccepted: new Counter({ name: 'sluice_events_accepted_total', help: 'Events stored on the bus and answered 202', labelNames: ['endpoint'], registers }),
+    eventsRejected: new Counter({ name: 'sluice_events_rejected_total', help: 'Events refused, by error code', labelNames: ['endpoint', 'code'], registers }),
+    requests: new Counter({ name: 'sluice_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers }),
+    publishDuration: new Histogram({
+      name: 'sluice_publish_duration_seconds',
+      help: 'Time from publish to bus acknowledgement',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    publishInflight: new Gauge({ name: 'sluice_publish_inflight', help: 'Events being published right now', registers }),
+    batchEvents: new Histogram({ name: 'sluice_request_batch_events', help: 'Events per batch request', labelNames: ['endpoint'], buckets: [1, 10, 100, 500, 1000, 5000, 10000], registers }),
+    eventsPersisted: new Counter({ name: 'sluice_events_persisted_total', help: 'Events written to the database by this worker', registers }),
+    eventsFailed: new Counter({ name: 'sluice_events_failed_total', help: 'Events marked failed (validation or too many failed deliveries)', registers }),
+    eventsRetried: new Counter({ name: 'sluice_events_retried_total', help: 'Deliveries handed back for a retry', registers }),
+    deadLetters: new Counter({ name: 'sluice_dead_letters_total', help: 'Events published to the dead-letter stream', registers }),
+    duplicatesSkipped: new Counter({ name: 'sluice_events_duplicate_total', help: 'Redeliveries of events already persisted (nothing written)', registers }),
+    dbWriteDuration: new Histogram({
+      name: 'sluice_db_write_duration_seconds',
+      help: 'Time to write one batch transaction',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    workerBatchSize: new Histogram({ name: 'sluice_worker_batch_events', help: 'Events per worker batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers }),
+    consumerPending: new Gauge({ name: 'sluice_consumer_pending_messages', help: 'Messages not yet delivered (JetStream num_pending)', labelNames: ['stream', 'consumer'], registers }),
+    consumerAckPending: new Gauge({ name: 'sluice_consumer_ack_pending_messages', help: 'Messages delivered, not yet acknowledged (num_ack_pending)', labelNames: ['stream', 'consumer'], registers }),
+  };
+}

@@ -1,0 +1,18 @@
+export type {
+  AttemptRecord,
+  EventQuery,
+  MessageState,
+  MessageStatusRecord,
+  ReplayProgress,
+  ReplaySelector,
+  StorePort,
+  StoredEvent,
+  WriteItem,
+  WriteOutcome,
+} from './port.js';
+export type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+export { isConnectionError } from './sql-client.js';
+export { createSqlStore } from './sql-store.js';
+export type { EntityTables } from './sql-store.js';
+export { createPgClient } from './postgres/pg-client.js';
+export { migrate } from './migrate.js';

@@ -1,0 +1,63 @@
+import pg from 'pg';
+import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
+
+// bigint columns (stream sequences) fit in a JS number; read them as numbers.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export interface PgClientOptions {
+  readonly url: string;
+  readonly poolSize: number;
+  /** Called when an idle connection breaks (the server restarted): logged, never fatal. */
+  readonly onError?: (error: Error) => void;
+}
+
+/** The PostgreSQL adapter of SqlClient: a `pg` pool. */
+export function createPgClient(options: PgClientOptions): SqlClient {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'sluice',
+  });
+  pool.on('error', (error) => options.onError?.(error));
+
+  const query = async <Row>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>> => {
+    const result = await pool.query(text, params as unknown[] | undefined);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  };
+
+  return {
+    kind: 'postgres',
+    query,
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx: SqlExecutor = {
+          query: async <Row>(text: string, params?: readonly unknown[]) => {
+            const result = await client.query(text, params as unknown[] | undefined);
+            return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+          },
+        };
+        const value = await fn(tx);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      await pool.query(sql);
+    },
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}

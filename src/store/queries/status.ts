@@ -1,0 +1,111 @@
+import type { SqlExecutor } from '../sql-client.js';
+import type { MessageState, MessageStatusRecord } from '../port.js';
+import { isoTime } from './archive.js';
+
+export interface StatusRow {
+  readonly id: string;
+  readonly status: MessageState;
+  readonly type: string;
+  readonly entityType: string | null;
+  readonly receivedAt: string;
+  readonly streamSeq: number;
+  readonly error: string | null;
+}
+
+function columns(rows: readonly StatusRow[]): unknown[][] {
+  const c: unknown[][] = [[], [], [], [], [], [], []];
+  for (const r of rows) {
+    c[0]!.push(r.id);
+    c[1]!.push(r.status);
+    c[2]!.push(r.type);
+    c[3]!.push(r.entityType);
+    c[4]!.push(r.receivedAt);
+    c[5]!.push(r.streamSeq);
+    c[6]!.push(r.error);
+  }
+  return c;
+}
+
+const UNNEST = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[])
+  AS v(id, status, type, entity_type, received_at, stream_seq, error)`;
+
+/** Inserts final statuses for events seen for the first time; returns the ids that were new. */
+export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const { rows: inserted } = await tx.query<{ message_id: string }>(
+    `INSERT INTO sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, attempts, processed_at)
+     SELECT id, status, type, entity_type, received_at, stream_seq, error, 1, now() FROM ${UNNEST}
+     ON CONFLICT (message_id) DO NOTHING
+     RETURNING message_id`,
+    columns(rows),
+  );
+  return new Set(inserted.map((r) => r.message_id));
+}
+
+/** Locks the status rows of `ids` and returns their current state. */
+export async function lockStatuses(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, MessageState>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await tx.query<{ message_id: string; status: MessageState }>(
+    'SELECT message_id, status FROM sluice.message_status WHERE message_id = ANY($1::uuid[]) ORDER BY message_id FOR UPDATE',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.message_id, r.status]));
+}
+
+/** Sets the final status of events that already had a row (a retry that succeeded, a replay). */
+export async function updateStatuses(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `UPDATE sluice.message_status s
+       SET status = v.status, entity_type = v.entity_type, error = v.error, attempts = s.attempts + 1, processed_at = now()
+     FROM ${UNNEST}
+     WHERE s.message_id = v.id`,
+    columns(rows),
+  );
+}
+
+/** Records failed attempts: `processing` with the error (a settled status stays); returns attempts per id. */
+export async function recordAttempts(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
+  const { rows: result } = await tx.query<{ message_id: string; attempts: number }>(
+    `INSERT INTO sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, attempts)
+     SELECT id, status, type, entity_type, received_at, stream_seq, error, 1 FROM ${UNNEST}
+     ON CONFLICT (message_id) DO UPDATE
+       SET attempts = sluice.message_status.attempts + 1,
+           error = EXCLUDED.error,
+           status = CASE WHEN sluice.message_status.status IN ('persisted', 'failed') THEN sluice.message_status.status ELSE 'processing' END
+     RETURNING message_id, attempts`,
+    columns(rows),
+  );
+  return new Map(result.map((r) => [r.message_id, Number(r.attempts)]));
+}
+
+interface StatusRecordRow {
+  message_id: string;
+  status: MessageState;
+  type: string;
+  entity_type: string | null;
+  received_at: Date | string;
+  processed_at: Date | string | null;
+  attempts: number;
+  error: string | null;
+}
+
+export async function selectStatus(tx: SqlExecutor, id: string): Promise<MessageStatusRecord | null> {
+  const { rows } = await tx.query<StatusRecordRow>(
+    'SELECT message_id, status, type, entity_type, received_at, processed_at, attempts, error FROM sluice.message_status WHERE message_id = $1',
+    [id],
+  );
+  const row = rows[0];
+  if (row === undefined) return null;
+  return {
+    messageId: row.message_id,
+    status: row.status,
+    type: row.type,
+    entityType: row.entity_type,
+    receivedAt: isoTime(row.received_at),
+    processedAt: row.processed_at === null ? null : isoTime(row.processed_at),
+    attempts: Number(row.attempts),
+    error: row.error,
+  };
+}

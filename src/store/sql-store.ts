@@ -1,0 +1,272 @@
+import type { EntityDefinition } from '../entities/model.js';
+import type { EventEnvelope } from '../envelope/index.js';
+import { migrate } from './migrate.js';
+import type {
+  AttemptRecord,
+  EventQuery,
+  MessageState,
+  MessageStatusRecord,
+  ReplayProgress,
+  ReplaySelector,
+  StorePort,
+  StoredEvent,
+  WriteItem,
+  WriteOutcome,
+} from './port.js';
+import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
+import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
+import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, updateStatuses, type StatusRow } from './queries/status.js';
+import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
+import { typeCondition } from './queries/type-pattern.js';
+import type { SqlClient, SqlExecutor } from './sql-client.js';
+
+/** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
+export interface EntityTables {
+  migrate(tx: SqlExecutor, definitions: readonly EntityDefinition[]): Promise<void>;
+  upsert(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+const decoder = new TextDecoder();
+
+/** The store port over any SqlClient (PostgreSQL or the embedded PostgreSQL): one dialect, one set of queries. */
+export function createSqlStore(client: SqlClient, options: { entityTables?: EntityTables } = {}): StorePort {
+  return new SqlStore(client, options.entityTables);
+}
+
+class SqlStore implements StorePort {
+  readonly kind: 'postgres' | 'embedded';
+  private readonly partitions = new Set<number>();
+
+  constructor(
+    private readonly client: SqlClient,
+    private readonly entityTables: EntityTables | undefined,
+  ) {
+    this.kind = client.kind;
+  }
+
+  async migrate(entities: readonly EntityDefinition[] = []): Promise<void> {
+    await migrate(this.client, async (tx) => {
+      if (entities.length > 0) {
+        if (this.entityTables === undefined) throw new Error('entity definitions were given but this store has no entity support');
+        await this.entityTables.migrate(tx, entities);
+      }
+    });
+    await this.maintainPartitions(new Date(), null);
+  }
+
+  async writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]> {
+    if (items.length === 0) return [];
+    await this.ensurePartitions(items.map((i) => i.envelope.receivedAt));
+    return this.client.transaction(async (tx) => {
+      // The first delivery of an id in this batch decides; later copies of it (a replay next to its original) follow.
+      const firstById = new Map<string, WriteItem>();
+      for (const item of items) if (!firstById.has(item.envelope.id)) firstById.set(item.envelope.id, item);
+      const firsts = [...firstById.values()];
+      const newIds = await insertNewStatuses(tx, firsts.map(statusRow));
+      const seenBefore = firsts.filter((i) => !newIds.has(i.envelope.id)).map((i) => i.envelope.id);
+      const previous = await lockStatuses(tx, seenBefore);
+
+      const archive: ArchiveRow[] = [];
+      const apply: WriteItem[] = [];
+      const settle: StatusRow[] = [];
+      const outcomes: WriteOutcome[] = [];
+      const handled = new Set<string>();
+      for (const item of items) {
+        const id = item.envelope.id;
+        const isNew = newIds.has(id);
+        const before: MessageState | undefined = previous.get(id);
+        const archived = !isNew && (before === 'persisted' || before === 'failed');
+        const first = !handled.has(id);
+        handled.add(id);
+        if (first && !archived) archive.push(archiveRow(item));
+        // A plain redelivery of a settled event changes nothing; a replay re-applies it.
+        const duplicate = !item.replay && (archived || !first);
+        outcomes.push({ duplicate });
+        if (duplicate) continue;
+        if (item.failure === undefined && item.entity !== null) apply.push(item);
+        if (!isNew || !first) settle.push(statusRow(item));
+      }
+      await insertArchiveRows(tx, archive);
+      if (apply.length > 0) {
+        if (this.entityTables === undefined) throw new Error('an event routes to an entity but this store has no entity support');
+        await this.entityTables.upsert(tx, apply);
+      }
+      await updateStatuses(tx, settle);
+      return outcomes;
+    });
+  }
+
+  async recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]> {
+    if (items.length === 0) return [];
+    const rows: StatusRow[] = items.map((i) => ({
+      id: i.envelope.id,
+      status: 'processing',
+      type: i.envelope.type,
+      entityType: i.entityType,
+      receivedAt: i.envelope.receivedAt,
+      streamSeq: 0,
+      error: i.error,
+    }));
+    // One statement cannot touch a row twice: count repeats of an id in the batch once.
+    const unique = [...new Map(rows.map((r) => [r.id, r])).values()];
+    const attempts = await this.client.transaction((tx) => recordAttempts(tx, unique));
+    return items.map((i) => attempts.get(i.envelope.id) ?? 1);
+  }
+
+  getStatus(id: string): Promise<MessageStatusRecord | null> {
+    return selectStatus(this.client, id);
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | null> {
+    const { rows } = await this.client.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM sluice.events WHERE id = $1 ORDER BY stream_seq LIMIT 1`,
+      [id],
+    );
+    return rows[0] === undefined ? null : toStoredEvent(rows[0]);
+  }
+
+  async listEvents(query: EventQuery): Promise<StoredEvent[]> {
+    const params: unknown[] = [query.afterSeq, query.maxSeq];
+    const where = ['stream_seq > $1', 'stream_seq <= $2'];
+    if (query.type !== undefined) where.push(typeCondition('type', query.type, params));
+    if (query.source !== undefined) {
+      params.push(query.source);
+      where.push(`source = $${params.length}`);
+    }
+    if (query.since !== undefined) {
+      params.push(query.since);
+      where.push(`received_at >= $${params.length}`);
+    }
+    if (query.until !== undefined) {
+      params.push(query.until);
+      where.push(`received_at < $${params.length}`);
+    }
+    params.push(query.limit);
+    const { rows } = await this.client.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM sluice.events WHERE ${where.join(' AND ')} ORDER BY stream_seq LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async *selectForReplay(selector: ReplaySelector, pageSize: number): AsyncIterable<StoredEvent[]> {
+    if (selector.ids !== undefined) {
+      for (let i = 0; i < selector.ids.length; i += pageSize) {
+        const ids = selector.ids.slice(i, i + pageSize);
+        const { rows } = await this.client.query<EventRow>(
+          `SELECT DISTINCT ON (stream_seq) ${EVENT_COLUMNS} FROM sluice.events WHERE id = ANY($1::uuid[]) ORDER BY stream_seq`,
+          [ids],
+        );
+        if (rows.length > 0) yield rows.map(toStoredEvent);
+      }
+      return;
+    }
+    let afterSeq = 0;
+    for (;;) {
+      const page = await this.listEvents({
+        afterSeq,
+        maxSeq: Number.MAX_SAFE_INTEGER,
+        limit: pageSize,
+        ...(selector.type !== undefined ? { type: selector.type } : {}),
+        ...(selector.since !== undefined ? { since: selector.since } : {}),
+        ...(selector.until !== undefined ? { until: selector.until } : {}),
+      });
+      if (page.length === 0) return;
+      yield page;
+      afterSeq = page[page.length - 1]!.streamSeq;
+    }
+  }
+
+  async countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[] }> {
+    if (selector.ids !== undefined) {
+      const { rows } = await this.client.query<{ id: string }>('SELECT DISTINCT id FROM sluice.events WHERE id = ANY($1::uuid[])', [selector.ids]);
+      return { matched: rows.length, knownIds: rows.map((r) => r.id) };
+    }
+    const params: unknown[] = [];
+    const where = ['true'];
+    if (selector.type !== undefined) where.push(typeCondition('type', selector.type, params));
+    if (selector.since !== undefined) {
+      params.push(selector.since);
+      where.push(`received_at >= $${params.length}`);
+    }
+    if (selector.until !== undefined) {
+      params.push(selector.until);
+      where.push(`received_at < $${params.length}`);
+    }
+    const { rows } = await this.client.query<{ n: string | number }>(`SELECT count(*) AS n FROM sluice.events WHERE ${where.join(' AND ')}`, params);
+    return { matched: Number(rows[0]?.n ?? 0) };
+  }
+
+  async saveReplay(replay: ReplayProgress, selector?: ReplaySelector): Promise<void> {
+    if (selector !== undefined) await insertReplay(this.client, replay.replayId, selector, replay.matched);
+    else await updateReplay(this.client, replay.replayId, replay.published, replay.status, replay.error);
+  }
+
+  getReplay(replayId: string): Promise<ReplayProgress | null> {
+    return selectReplay(this.client, replayId);
+  }
+
+  async maintainPartitions(now: Date, retentionMs: number | null): Promise<void> {
+    const today = dayStart(now);
+    for (let day = today - DAY_MS; day <= today + 2 * DAY_MS; day += DAY_MS) {
+      await createDayPartition(this.client, day);
+      this.partitions.add(day);
+    }
+    if (retentionMs !== null) {
+      await dropPartitionsBefore(this.client, now.getTime() - retentionMs);
+    }
+  }
+
+  private async ensurePartitions(times: readonly string[]): Promise<void> {
+    for (const time of times) {
+      const day = dayStart(time);
+      if (this.partitions.has(day)) continue;
+      await createDayPartition(this.client, day);
+      this.partitions.add(day);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+function statusRow(item: WriteItem): StatusRow {
+  return {
+    id: item.envelope.id,
+    status: item.failure === undefined ? 'persisted' : 'failed',
+    type: item.envelope.type,
+    entityType: item.entity?.definition.name ?? null,
+    receivedAt: item.envelope.receivedAt,
+    streamSeq: item.seq,
+    error: item.failure ?? null,
+  };
+}
+
+function archiveRow(item: WriteItem): ArchiveRow {
+  const e: EventEnvelope = item.envelope;
+  return {
+    id: e.id,
+    type: e.type,
+    source: e.source,
+    subject: e.subject ?? null,
+    time: e.time,
+    receivedAt: e.receivedAt,
+    streamSeq: item.seq,
+    dataText: decoder.decode(e.data),
+    originId: e.originId ?? null,
+    entityType: item.entity?.definition.name ?? e.entity ?? null,
+    traceparent: e.traceparent ?? null,
+    extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),
+  };
+}

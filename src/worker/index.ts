@@ -1,0 +1,3 @@
+export { createWorker } from './worker.js';
+export type { Worker, WorkerOptions } from './worker.js';
+export { prepareItem } from './prepare.js';

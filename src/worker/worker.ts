@@ -1,0 +1,158 @@
+import { nakDelayMs, type BusPort, type ConsumerHandle, type Delivery } from '../bus/index.js';
+import type { EntityModel } from '../entities/model.js';
+import { asError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { SluiceMetrics } from '../metrics/index.js';
+import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
+import { prepareItem } from './prepare.js';
+
+export interface WorkerOptions {
+  readonly bus: BusPort;
+  readonly store: StorePort;
+  readonly entities: EntityModel | null;
+  readonly metrics: SluiceMetrics;
+  readonly logger: Logger;
+  readonly consumer: string;
+  readonly stream: string;
+  readonly batchSize: number;
+  readonly ackWaitMs: number;
+  /** Failed deliveries caused by the event itself before it is failed and dead-lettered. */
+  readonly maxDeliver: number;
+  readonly archiveRetentionMs: number | null;
+}
+
+export interface Worker {
+  start(): Promise<void>;
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+const MAX_PAUSE_MS = 10_000;
+const LAG_INTERVAL_MS = 5_000;
+const MAINTENANCE_INTERVAL_MS = 3_600_000;
+
+/**
+ * The consume → validate → write → ack loop. A batch is written in one transaction and acked
+ * only after it commits. An unreachable database pauses the worker (never counted against the
+ * events); an event that breaks its batch is isolated, retried with growing delays, and after
+ * `maxDeliver` failures marked failed and dead-lettered.
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  let handle: ConsumerHandle | undefined;
+  let pauseMs = 0;
+  const timers: NodeJS.Timeout[] = [];
+  const { bus, store, metrics, logger } = options;
+
+  const pause = async (reason: string): Promise<void> => {
+    pauseMs = Math.min(MAX_PAUSE_MS, pauseMs === 0 ? 500 : pauseMs * 2);
+    logger.warn({ pauseMs, reason }, 'database unavailable; pausing');
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  };
+
+  /** Writes items and settles their deliveries; throws only for a database connection failure. */
+  const write = async (items: WriteItem[], deliveries: readonly Delivery[]): Promise<void> => {
+    const failures = items.filter((i) => i.failure !== undefined);
+    // Dead letters first: if the commit then fails the redelivery publishes again under the same message id.
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (item.failure === undefined) continue;
+      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq }, item.failure);
+      metrics.deadLetters.inc();
+      logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, traceparent: item.envelope.traceparent }, 'event failed; dead-lettered');
+    }
+    const started = performance.now();
+    const outcomes = await store.writeBatch(items);
+    metrics.dbWriteDuration.observe((performance.now() - started) / 1000);
+    let persisted = 0;
+    outcomes.forEach((o, i) => {
+      if (o.duplicate) metrics.duplicatesSkipped.inc();
+      else if (items[i]!.failure === undefined) persisted++;
+    });
+    metrics.eventsPersisted.inc(persisted);
+    if (failures.length > 0) metrics.eventsFailed.inc(failures.length);
+    for (const d of deliveries) d.ack();
+  };
+
+  /** Writes one event on its own; an error that is the event's fault is counted, retried, and finally dead-lettered. */
+  const handleOne = async (delivery: Delivery, item: WriteItem): Promise<void> => {
+    try {
+      await write([item], [delivery]);
+    } catch (error) {
+      if (isOutage(error)) throw error;
+      const reason = asError(error).message;
+      const [attempts = 1] = await store.recordFailedAttempts([{ envelope: item.envelope, entityType: item.entity?.definition.name ?? null, error: reason }]);
+      if (attempts >= options.maxDeliver) {
+        await write([{ ...item, failure: `gave up after ${attempts} failed deliveries: ${reason}` }], [delivery]);
+      } else {
+        metrics.eventsRetried.inc();
+        logger.warn({ id: item.envelope.id, attempts, err: reason }, 'event write failed; will retry');
+        delivery.nak(nakDelayMs(attempts));
+      }
+    }
+  };
+
+  /** Hands deliveries back after an outage of the database or the bus, and pauses on a database outage. */
+  const backOff = async (deliveries: readonly Delivery[], error: unknown): Promise<void> => {
+    metrics.eventsRetried.inc(deliveries.length);
+    for (const d of deliveries) d.nak(Math.max(1000, pauseMs));
+    if (isConnectionError(error)) await pause(asError(error).message);
+    else logger.warn({ err: asError(error).message }, 'bus unavailable; batch handed back for redelivery');
+  };
+
+  const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
+    metrics.workerBatchSize.observe(batch.length);
+    const items = batch.map((d) => prepareItem(d, options.entities));
+    try {
+      await write(items, batch);
+      pauseMs = 0;
+      return;
+    } catch (error) {
+      if (isOutage(error)) return backOff(batch, error);
+      if (batch.length > 1) logger.warn({ err: asError(error).message, size: batch.length }, 'batch write failed; writing events one by one');
+    }
+    // Something in the batch is bad: write each on its own so only the culprit is retried.
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await handleOne(batch[i]!, items[i]!);
+      } catch (error) {
+        return backOff(batch.slice(i), error);
+      }
+    }
+    pauseMs = 0;
+  };
+
+  const updateLag = async (): Promise<void> => {
+    const lag = await bus.consumerLag(options.consumer);
+    if (lag === null) return;
+    metrics.consumerPending.set({ stream: options.stream, consumer: options.consumer }, lag.pending);
+    metrics.consumerAckPending.set({ stream: options.stream, consumer: options.consumer }, lag.ackPending);
+  };
+
+  const maintain = async (): Promise<void> => {
+    try {
+      await store.maintainPartitions(new Date(), options.archiveRetentionMs);
+    } catch (error) {
+      logger.warn({ err: asError(error).message }, 'archive partition maintenance failed; will try again');
+    }
+  };
+
+  return {
+    async start() {
+      await maintain();
+      handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, handleBatch);
+      await updateLag();
+      timers.push(setInterval(() => void updateLag(), LAG_INTERVAL_MS), setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS));
+      for (const t of timers) t.unref();
+      logger.info({ consumer: options.consumer, batchSize: options.batchSize }, 'worker started');
+    },
+    async stop(stopOptions) {
+      for (const t of timers) clearInterval(t);
+      await handle?.stop(stopOptions);
+      logger.info('worker stopped');
+    },
+  };
+}
+
+/** The database or the bus is away: nobody's fault but the outage's; never counted against an event. */
+function isOutage(error: unknown): boolean {
+  return isConnectionError(error) || (error as { code?: string })?.code === 'bus_unavailable';
+}
