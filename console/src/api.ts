@@ -13,6 +13,9 @@ export interface StoredEvent {
   datacontenttype?: string;
   data?: unknown;
   originid?: string;
+  /** Sluice's extensions: time of receipt and stream sequence. */
+  receivedat?: string;
+  sequence?: string;
   traceparent?: string;
   traceid?: string;
   [extension: string]: unknown;

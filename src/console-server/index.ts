@@ -59,17 +59,19 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
   const built = loadConsoleDir(options.distDir);
   if (!built) {
     app.log.warn({ distDir: options.distDir }, 'console not built; serving a placeholder at /');
-    app.get('/', async (_request, reply) =>
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(NOT_BUILT_PAGE),
     );
     return;
   }
   const { index, files } = built;
+  // Not part of the API: kept out of the OpenAPI document.
+  const hidden = { schema: { hide: true } };
   const page = async (request: FastifyRequest, reply: FastifyReply) => send(request, reply.headers(PAGE_HEADERS), index);
-  app.get('/', page);
-  app.get('/console', async (_request, reply) => reply.redirect('/', 301));
-  app.get('/console/', page);
-  app.get<{ Params: { '*': string } }>(`${CONSOLE_PREFIX}*`, async (request, reply) => {
+  app.get('/', hidden, page);
+  app.get('/console', hidden, async (_request, reply) => reply.redirect('/', 301));
+  app.get('/console/', hidden, page);
+  app.get<{ Params: { '*': string } }>(`${CONSOLE_PREFIX}*`, hidden, async (request, reply) => {
     const asset = files.get(request.params['*']);
     if (!asset) {
       const error = new SluiceError('not_found', `no console file at ${request.url.split('?', 1)[0]}`);

@@ -43,14 +43,14 @@ export function KeyDialog() {
           setValue('');
         }}
       >
-        <h2 id="key-title">API key</h2>
+        <h2 id="key-title">This gateway needs a key</h2>
         <p class="dialog-body" id="key-help">
           {pending?.reason === 'refused'
             ? 'The gateway refused that key. Enter a key from SLUICE_API_KEYS.'
             : 'This gateway requires an API key. It is kept for this browser tab only.'}
         </p>
         <label class="field">
-          <span>Key</span>
+          <span>API key</span>
           <input
             type="password"
             name="api-key"

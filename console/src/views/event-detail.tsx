@@ -9,7 +9,19 @@ import { StatusBadge } from '../components/status-badge.js';
 import { errorMessage, formatTime } from '../format.js';
 import { href } from '../router.js';
 
-const CORE_ATTRIBUTES = new Set(['id', 'type', 'source', 'subject', 'time', 'specversion', 'datacontenttype', 'data', 'data_base64']);
+const CORE_ATTRIBUTES = new Set([
+  'id',
+  'type',
+  'source',
+  'subject',
+  'time',
+  'specversion',
+  'datacontenttype',
+  'data',
+  'data_base64',
+  'receivedat',
+  'sequence',
+]);
 
 /** The trace id from a W3C `traceparent` extension, or a plain `traceid` one. */
 export function traceIdOf(event: StoredEvent): string | null {
@@ -145,6 +157,18 @@ export function EventDetail({ id }: { id: string }) {
               )}
               <dt>Time</dt>
               <dd>{event.time ?? '—'}</dd>
+              {event.receivedat !== undefined && (
+                <>
+                  <dt>Received</dt>
+                  <dd>{event.receivedat}</dd>
+                </>
+              )}
+              {event.sequence !== undefined && (
+                <>
+                  <dt>Sequence</dt>
+                  <dd class="mono">{event.sequence}</dd>
+                </>
+              )}
               {extensions.map(([name, value]) => (
                 <>
                   <dt key={`${name}-t`}>{name}</dt>

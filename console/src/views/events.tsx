@@ -3,7 +3,7 @@
 // failed events.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { replayMany, type EventFilter, type ReplayStarted } from '../api.js';
+import { replayMany, type EventFilter, type ReplayStarted, type StoredEvent } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ReplayProgress } from '../components/replay-progress.js';
 import { StatusBadge } from '../components/status-badge.js';
@@ -171,7 +171,7 @@ export function Events({ route, deadLetters = false }: EventsProps) {
                   onChange={toggleAllVisible}
                 />
               </th>
-              <th scope="col">Time</th>
+              <th scope="col">Received</th>
               <th scope="col">Type</th>
               <th scope="col" class="col-source">Source</th>
               <th scope="col">Status</th>
@@ -203,7 +203,7 @@ export function Events({ route, deadLetters = false }: EventsProps) {
                       onChange={() => toggle(event.id)}
                     />
                   </td>
-                  <td class="nowrap">{formatTime(event.time)}</td>
+                  <td class="nowrap">{formatTime(receivedAt(event))}</td>
                   <td class="col-type">
                     <a class="row-link" href={href(`/events/${event.id}`)} title={`Open event ${event.id}`}>
                       <TypeName type={event.type} />
@@ -260,6 +260,11 @@ export function Events({ route, deadLetters = false }: EventsProps) {
       </ConfirmDialog>
     </section>
   );
+}
+
+/** When the gateway received the event (the time the filters use); the event's own time otherwise. */
+function receivedAt(event: StoredEvent): string | undefined {
+  return typeof event.receivedat === 'string' ? event.receivedat : event.time;
 }
 
 /** An event type that may wrap after its dots on a narrow screen. */

@@ -1,7 +1,7 @@
 // Live figures from /metrics: events in and out per second, consumer lag, dead letters,
 // with charts of the last minutes; and the stream's and the database's health.
 
-import { Sparkline } from '../components/sparkline.js';
+import { Sparkline, type ChartPoint } from '../components/sparkline.js';
 import { formatCount, formatRate } from '../format.js';
 import { METRICS_WINDOW_MS, type LiveHealth, type LiveMetrics } from '../live-data.js';
 import type { RatePoint } from '../metrics.js';
@@ -18,14 +18,14 @@ interface Tile {
   label: string;
   unit: string;
   value: string;
-  series: Array<number | null>;
+  series: ChartPoint[];
   link?: string;
 }
 
 export function Overview({ metrics, health }: OverviewProps) {
   const { points, latest } = metrics;
   const last: RatePoint | undefined = points[points.length - 1];
-  const series = (pick: (p: RatePoint) => number | null) => points.map(pick);
+  const series = (pick: (p: RatePoint) => number | null) => points.map((p) => ({ at: p.at, value: pick(p) }));
   const tiles: Tile[] = [
     { id: 'in', label: 'Events in', unit: '/s', value: formatRate(last?.inPerSec), series: series((p) => p.inPerSec) },
     { id: 'out', label: 'Events persisted', unit: '/s', value: formatRate(last?.outPerSec), series: series((p) => p.outPerSec) },
@@ -58,7 +58,7 @@ export function Overview({ metrics, health }: OverviewProps) {
             <p class="tile-value">
               <span data-testid={`metric-${tile.id}`}>{tile.value}</span> <span class="tile-unit">{tile.unit}</span>
             </p>
-            <Sparkline values={tile.series} label={`${tile.label} over the last ${minutes} minutes`} />
+            <Sparkline points={tile.series} windowMs={METRICS_WINDOW_MS} label={`${tile.label} over the last ${minutes} minutes`} />
           </li>
         ))}
       </ul>
