@@ -2,7 +2,8 @@ import { ConfigError } from '../config/index.js';
 import { NatsConfigurationError } from '../bus/index.js';
 import { createLogger } from '../log/index.js';
 import { runServices } from './run-services.js';
-import { configFromEnvironment, packageVersion } from './wiring.js';
+import { configFromEnvironment, loadEntities, openStore, packageVersion } from './wiring.js';
+import { entityTypeScript } from '../entities/index.js';
 
 const USAGE = `usage: sluice <command>
 
@@ -10,6 +11,7 @@ const USAGE = `usage: sluice <command>
   gateway    the HTTP ingestion gateway
   worker     a worker: bus -> database
   migrate    create or upgrade the tables, then exit
+  entities types   print TypeScript types for the declared entities
   version    print the version
 
 Configuration comes from the environment; see the README.`;
@@ -26,6 +28,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve({ gateway: false, worker: true, migrate: true });
     case 'migrate':
       return migrateOnly();
+    case 'entities':
+      return entitiesCommand(rest);
     case 'version':
     case '--version':
       console.log(packageVersion());
@@ -76,10 +80,10 @@ async function migrateOnly(): Promise<number> {
   if (config === null) return 1;
   const logger = createLogger(config.logLevel);
   try {
-    const { openStore } = await import('./wiring.js');
+    const entities = await loadEntities(config, logger);
     const store = await openStore(config, logger);
     try {
-      await store.migrate();
+      await store.migrate(entities.definitions);
     } finally {
       await store.close();
     }
@@ -107,4 +111,24 @@ function startupFailure(error: unknown): number {
   if (error instanceof NatsConfigurationError) console.error(`sluice: ${message}`);
   else console.error(`sluice: cannot start: ${message.split('\n')[0]}`);
   return 1;
+}
+
+async function entitiesCommand(args: readonly string[]): Promise<number> {
+  if (args[0] !== 'types') {
+    console.error('usage: sluice entities types   (reads SLUICE_ENTITIES or ./sluice.entities.yaml)');
+    return 2;
+  }
+  const config = loadOrExit();
+  if (config === null) return 1;
+  try {
+    const { definitions } = await loadEntities(config);
+    if (definitions.length === 0) {
+      console.error('sluice: no entity file: set SLUICE_ENTITIES or create ./sluice.entities.yaml');
+      return 1;
+    }
+    process.stdout.write(entityTypeScript(definitions));
+    return 0;
+  } catch (error) {
+    return startupFailure(error);
+  }
 }

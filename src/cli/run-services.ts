@@ -5,7 +5,7 @@ import type { Logger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
 import { createWorker, type Worker } from '../worker/index.js';
-import { openBus, openStore, packageVersion } from './wiring.js';
+import { loadEntities, openBus, openStore, packageVersion } from './wiring.js';
 
 export interface Services {
   readonly gateway?: Gateway;
@@ -24,11 +24,12 @@ export async function runServices(
   parts: { gateway: boolean; worker: boolean; migrate: boolean },
 ): Promise<Services> {
   const metrics = createMetrics();
+  const entities = await loadEntities(config, logger);
   const store: StorePort = await openStore(config, logger);
   let bus: BusPort | undefined;
   try {
     if (parts.migrate) {
-      await store.migrate();
+      await store.migrate(entities.definitions);
       logger.info('database migrated');
     }
     bus = await openBus(config, logger);
@@ -36,7 +37,7 @@ export async function runServices(
       ? createWorker({
           bus,
           store,
-          entities: null,
+          entities: entities.model,
           metrics,
           logger: logger.child({ part: 'worker' }),
           consumer: config.worker.consumer,

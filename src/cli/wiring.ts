@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createJetStreamBus, type BusPort } from '../bus/index.js';
 import { loadConfig, type SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { createPgClient, createSqlStore, type StorePort } from '../store/index.js';
+import { compileEntities, loadEntityFile, type EntityDefinition, type EntityModel } from '../entities/index.js';
+import { createEntityTables, createPgClient, createSqlStore, type StorePort } from '../store/index.js';
 
 /** The package version, for /health and logs. */
 export function packageVersion(): string {
@@ -48,5 +49,18 @@ export async function openStore(config: SluiceConfig, logger: Logger): Promise<S
     onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL connection error'),
   });
   logger.info({ kind: 'postgres' }, 'database configured');
-  return createSqlStore(client);
+  return createSqlStore(client, { entityTables: createEntityTables() });
+}
+
+export interface LoadedEntities {
+  readonly definitions: readonly EntityDefinition[];
+  readonly model: EntityModel | null;
+}
+
+/** The entity file, parsed, checked and compiled; none when no file is configured. */
+export async function loadEntities(config: SluiceConfig, logger?: Logger): Promise<LoadedEntities> {
+  if (config.entitiesFile === null) return { definitions: [], model: null };
+  const definitions = await loadEntityFile(config.entitiesFile);
+  logger?.info({ file: config.entitiesFile, entities: definitions.map((d) => d.name) }, 'entities loaded');
+  return { definitions, model: compileEntities(definitions) };
 }

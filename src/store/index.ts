@@ -16,3 +16,4 @@ export { createSqlStore } from './sql-store.js';
 export type { EntityTables } from './sql-store.js';
 export { createPgClient } from './postgres/pg-client.js';
 export { migrate } from './migrate.js';
+export { createEntityTables } from './entity-tables.js';

@@ -1,0 +1,36 @@
+import type { EventEnvelope } from '../envelope/index.js';
+import type { BusEvent } from './types.js';
+
+/** Where a new consumer starts. */
+export type StartPosition = { readonly kind: 'new' } | { readonly kind: 'seq'; readonly seq: number } | { readonly kind: 'time'; readonly time: Date };
+
+export interface ConsumerSpec {
+  /** NATS-style type pattern (without the subject prefix). */
+  readonly pattern: string;
+  /** Durable consumer name; null for a consumer that lives as long as the subscription. */
+  readonly durable: string | null;
+  readonly start: StartPosition;
+  readonly prefetch: number;
+}
+
+/**
+ * Hands one event to the subscription. Resolving acknowledges; rejecting hands it back
+ * (after `redeliveryDelayFor(error, attempt)`). Deliveries to one subscription are one at a time.
+ */
+export type Deliver = (event: BusEvent) => Promise<void>;
+
+export interface RunningConsumer {
+  readonly name: string;
+  /** Stops fetching, waits for the delivery in hand, hands back what was fetched ahead. */
+  stop(): Promise<void>;
+}
+
+/** What the typed bus needs from a transport. The memory and JetStream engines implement it. */
+export interface BusEngine {
+  readonly kind: 'memory' | 'jetstream';
+  start(): Promise<void>;
+  publish(envelope: EventEnvelope): Promise<{ seq: number; duplicate: boolean }>;
+  consume(spec: ConsumerSpec, deliver: Deliver): Promise<RunningConsumer>;
+  /** Called after every subscription has stopped. */
+  close(): Promise<void>;
+}
