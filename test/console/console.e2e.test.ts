@@ -102,7 +102,7 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `no browser at ${
     await key.fill(KEY);
     await page.getByRole('button', { name: 'Use key' }).click();
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('sluice.apiKey')), KEY);
+    assert.equal(await page.evaluate("sessionStorage.getItem('sluice.apiKey')"), KEY);
   });
 
   let ids: string[] = [];
@@ -119,7 +119,7 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `no browser at ${
   it('moves between rows with the keyboard', async () => {
     await page.locator(`tr[data-event-id="${ids[2]}"] a.row-link`).focus();
     await page.keyboard.press('j');
-    const focused = await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-event-id'));
+    const focused = await page.evaluate("document.activeElement?.closest('tr')?.getAttribute('data-event-id')");
     assert.equal(focused, ids[1]);
     await page.screenshot({ path: join(ARTIFACTS, 'console-events.png') });
   });
@@ -162,7 +162,7 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `no browser at ${
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${front.url}/#/events`);
     await page.locator(`tr[data-event-id="${ids[0]}"]`).waitFor({ timeout: 10_000 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
     await page.screenshot({ path: join(ARTIFACTS, 'console-phone.png') });
     await page.goto(`${front.url}/#/events/${ids[0]}`);
