@@ -88,10 +88,12 @@ export function useEventList(filter: EventFilter, follow: boolean): EventList {
 }
 
 const FINAL = new Set(['persisted', 'failed']);
+/** How long statuses are asked again after a replay was published. */
+export const REPLAY_WATCH_MS = 15_000;
 
 export interface Statuses {
   statuses: Map<string, EventStatus>;
-  /** Forgets the given ids' statuses and asks for them again (after a replay). */
+  /** Asks for the given ids' statuses again for a while (after a replay). */
   refresh: (ids: readonly string[]) => void;
 }
 
@@ -103,11 +105,16 @@ export function useStatuses(ids: readonly string[]): Statuses {
   const [statuses, setStatuses] = useState(() => new Map<string, EventStatus>());
   const cache = useRef(statuses);
   const [round, setRound] = useState(0);
+  // Ids watched after a replay: their status is final already, but attempts will still grow.
+  const watchUntil = useRef(new Map<string, number>());
   const key = ids.join(',');
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const pendingIds = () => ids.filter((id) => !FINAL.has(cache.current.get(id)?.status ?? ''));
+    const pendingIds = () => {
+      const now = Date.now();
+      return ids.filter((id) => !FINAL.has(cache.current.get(id)?.status ?? '') || (watchUntil.current.get(id) ?? 0) > now);
+    };
     const refresh = async () => {
       const queue = pendingIds();
       const worker = async () => {
@@ -133,10 +140,8 @@ export function useStatuses(ids: readonly string[]): Statuses {
   return {
     statuses,
     refresh: (refreshIds) => {
-      const next = new Map(cache.current);
-      for (const id of refreshIds) next.delete(id);
-      cache.current = next;
-      setStatuses(next);
+      const until = Date.now() + REPLAY_WATCH_MS;
+      for (const id of refreshIds) watchUntil.current.set(id, until);
       setRound((r) => r + 1);
     },
   };

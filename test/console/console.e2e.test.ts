@@ -146,6 +146,17 @@ describe('web console', { skip: existsSync(CHROMIUM) ? false : `no browser at ${
     assert.equal(answer.body.attempts, 2);
   });
 
+  it('replays a selection of events from the list', async () => {
+    await page.goto(`${front.url}/#/events`);
+    for (const id of [ids[1], ids[2]]) await page.locator(`tr[data-event-id="${id}"] input[type="checkbox"]`).check();
+    await page.getByRole('button', { name: 'Replay selected (2)' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Replay' }).click();
+    await page.getByTestId('replay-progress').filter({ hasText: 'done: 2 of 2' }).waitFor();
+    for (const id of [ids[1], ids[2]]) {
+      await page.locator(`tr[data-event-id="${id}"] .col-attempts`).filter({ hasText: '2' }).waitFor();
+    }
+  });
+
   it('shows live rates, consumer lag and health on the overview', async () => {
     await page.goto(`${front.url}/#/`);
     await send(pipeline, 3);

@@ -6,6 +6,7 @@ import { ApiError, getEvent, getStatus, replayOne, type EventStatus, type Replay
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ReplayProgress } from '../components/replay-progress.js';
 import { StatusBadge } from '../components/status-badge.js';
+import { REPLAY_WATCH_MS } from '../event-list.js';
 import { errorMessage, formatTime } from '../format.js';
 import { href } from '../router.js';
 
@@ -61,12 +62,14 @@ export function EventDetail({ id }: { id: string }) {
     return () => controller.abort();
   }, [id, tick]);
 
-  // While the event still moves (or a replay runs), keep its status fresh.
+  // While the event still moves, or shortly after a replay, keep its status fresh.
   useEffect(() => {
     const moving = status && (status.status === 'accepted' || status.status === 'processing');
     if (!moving && !replay) return;
     const controller = new AbortController();
+    const started = Date.now();
     const timer = setInterval(() => {
+      if (!moving && Date.now() - started > REPLAY_WATCH_MS) return clearInterval(timer);
       getStatus(id, controller.signal).then(setStatus, () => undefined);
     }, 1500);
     return () => {
