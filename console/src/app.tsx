@@ -1,0 +1,150 @@
+// The console's frame: header with health, navigation, the current view, and the
+// key dialog. Metrics are polled here so their charts survive switching views.
+
+import { useEffect, useRef } from 'preact/hooks';
+import { KeyDialog } from './components/key-dialog.js';
+import { useLiveHealth, useLiveMetrics, type LiveHealth } from './live-data.js';
+import { href, navigate, useRoute, type Route } from './router.js';
+import { EventDetail } from './views/event-detail.js';
+import { Events } from './views/events.js';
+import { Overview } from './views/overview.js';
+import { StatusLookup } from './views/status-lookup.js';
+
+const NAV = [
+  { path: '/', label: 'Overview', key: 'o' },
+  { path: '/events', label: 'Events', key: 'e' },
+  { path: '/dead-letters', label: 'Dead letters', key: 'd' },
+  { path: '/status', label: 'Status lookup', key: 's' },
+];
+
+function section(path: string): string {
+  if (path.startsWith('/events')) return '/events';
+  if (path.startsWith('/status')) return '/status';
+  return path;
+}
+
+function HealthSummary({ health }: { health: LiveHealth }) {
+  const h = health.health;
+  const item = (label: string, ok: boolean | undefined) => (
+    <li>
+      <span class={`dot dot-${ok === undefined ? 'unknown' : ok ? 'connected' : 'disconnected'}`} aria-hidden="true" />
+      {label}
+      <span class="visually-hidden">: {ok === undefined ? 'unknown' : ok ? 'connected' : 'disconnected'}</span>
+    </li>
+  );
+  return (
+    <ul class="health-summary" aria-label="Health">
+      {item('Stream', health.error ? false : (h?.bus?.connected ?? h?.nats_connected))}
+      {item('Database', health.error ? false : h?.db?.connected)}
+    </ul>
+  );
+}
+
+function View({ route, metrics, health }: { route: Route; metrics: ReturnType<typeof useLiveMetrics>; health: LiveHealth }) {
+  const path = route.path;
+  const detail = /^\/events\/([^/]+)$/.exec(path);
+  if (detail) return <EventDetail id={decodeURIComponent(detail[1]!)} />;
+  if (path === '/events') return <Events route={route} />;
+  if (path === '/dead-letters') return <Events route={route} deadLetters />;
+  const lookup = /^\/status(?:\/([^/]+))?$/.exec(path);
+  if (lookup) return <StatusLookup id={lookup[1] ? decodeURIComponent(lookup[1]) : null} />;
+  if (path === '/') return <Overview metrics={metrics} health={health} />;
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        There is no view at {path}. <a href={href('/')}>Go to the overview</a>.
+      </p>
+    </section>
+  );
+}
+
+export function App() {
+  const route = useRoute();
+  const metrics = useLiveMetrics();
+  const health = useLiveHealth();
+  const mainRef = useRef<HTMLElement>(null);
+  const lastPath = useRef(route.path);
+
+  // After moving to another view, put focus on its heading so reading starts there.
+  useEffect(() => {
+    if (lastPath.current === route.path) return;
+    lastPath.current = route.path;
+    const heading = mainRef.current?.querySelector('h1');
+    if (heading && !heading.contains(document.activeElement)) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus();
+    }
+  }, [route.path]);
+
+  useShortcuts();
+
+  const current = section(route.path);
+  return (
+    <>
+      <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+        Skip to content
+      </a>
+      <header class="header">
+        <a class="brand" href={href('/')}>
+          Sluice <span class="muted">console</span>
+        </a>
+        <nav aria-label="Views">
+          <ul class="nav">
+            {NAV.map((item) => (
+              <li key={item.path}>
+                <a href={href(item.path)} aria-current={current === item.path ? 'page' : undefined}>
+                  {item.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <HealthSummary health={health} />
+      </header>
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        <View route={route} metrics={metrics} health={health} />
+      </main>
+      <footer class="footer muted">
+        Keys: <kbd>/</kbd> filter · <kbd>j</kbd>/<kbd>k</kbd> or arrows move between rows · <kbd>Enter</kbd> open ·{' '}
+        <kbd>g</kbd> then <kbd>o</kbd>/<kbd>e</kbd>/<kbd>d</kbd>/<kbd>s</kbd> switch views
+      </footer>
+      <KeyDialog />
+    </>
+  );
+}
+
+/** `/` focuses the filter or id field; `g` then a letter switches views. */
+function useShortcuts(): void {
+  useEffect(() => {
+    let pendingG = false;
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+      if (document.querySelector('dialog[open]')) return;
+      if (pendingG) {
+        pendingG = false;
+        const item = NAV.find((n) => n.key === event.key);
+        if (item) {
+          event.preventDefault();
+          navigate(item.path);
+        }
+        return;
+      }
+      if (event.key === 'g') {
+        pendingG = true;
+        return;
+      }
+      if (event.key === '/') {
+        const field = document.getElementById('filter-type') ?? document.getElementById('lookup-id');
+        if (field) {
+          event.preventDefault();
+          field.focus();
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}

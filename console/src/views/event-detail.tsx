@@ -1,0 +1,210 @@
+// One event: its attributes and data (GET /events/{id}), its status, attempts and error
+// (GET /ingest/status/{id}), and replay with a confirmation.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, getEvent, getStatus, replayOne, type EventStatus, type ReplayStarted, type StoredEvent } from '../api.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { ReplayProgress } from '../components/replay-progress.js';
+import { StatusBadge } from '../components/status-badge.js';
+import { REPLAY_WATCH_MS } from '../event-list.js';
+import { errorMessage, formatTime } from '../format.js';
+import { href } from '../router.js';
+
+const CORE_ATTRIBUTES = new Set([
+  'id',
+  'type',
+  'source',
+  'subject',
+  'time',
+  'specversion',
+  'datacontenttype',
+  'data',
+  'data_base64',
+  'receivedat',
+  'sequence',
+]);
+
+/** The trace id from a W3C `traceparent` extension, or a plain `traceid` one. */
+export function traceIdOf(event: StoredEvent): string | null {
+  if (typeof event.traceparent === 'string') {
+    const parts = event.traceparent.split('-');
+    if (parts.length >= 3 && parts[1]) return parts[1];
+  }
+  return typeof event.traceid === 'string' ? event.traceid : null;
+}
+
+export function EventDetail({ id }: { id: string }) {
+  const [event, setEvent] = useState<StoredEvent | null>(null);
+  const [status, setStatus] = useState<EventStatus | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [replay, setReplay] = useState<ReplayStarted | null>(null);
+  const [tick, setTick] = useState(0);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, [id]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setError(null);
+    Promise.all([getEvent(id, controller.signal), getStatus(id, controller.signal)])
+      .then(([e, s]) => {
+        setEvent(e);
+        setStatus(s);
+      })
+      .catch((e: unknown) => {
+        if (controller.signal.aborted) return;
+        setError(e instanceof ApiError && e.status === 404 ? `No event with id ${id}.` : errorMessage(e));
+      });
+    return () => controller.abort();
+  }, [id, tick]);
+
+  // While the event still moves, or shortly after a replay, keep its status fresh.
+  useEffect(() => {
+    const moving = status && (status.status === 'accepted' || status.status === 'processing');
+    if (!moving && !replay) return;
+    const controller = new AbortController();
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (!moving && Date.now() - started > REPLAY_WATCH_MS) return clearInterval(timer);
+      getStatus(id, controller.signal).then(setStatus, () => undefined);
+    }, 1500);
+    return () => {
+      controller.abort();
+      clearInterval(timer);
+    };
+  }, [id, status?.status, replay]);
+
+  const doReplay = async () => {
+    setBusy(true);
+    try {
+      setReplay(await replayOne(id));
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+
+  const failed = status?.status === 'failed';
+  const traceId = event ? traceIdOf(event) : null;
+  const extensions = event ? Object.entries(event).filter(([name]) => !CORE_ATTRIBUTES.has(name)) : [];
+
+  return (
+    <section aria-labelledby="event-title">
+      <p>
+        <a href={href('/events')}>← Events</a>
+      </p>
+      <h1 id="event-title" tabIndex={-1} ref={headingRef}>
+        Event <span class="mono break">{id}</span>
+      </h1>
+      {error && (
+        <p class="notice notice-error" role="alert">
+          {error}
+        </p>
+      )}
+      {status && (
+        <div class="toolbar">
+          <button type="button" class="button button-primary" onClick={() => setConfirming(true)}>
+            {failed ? 'Replay dead letter' : 'Replay event'}
+          </button>
+          <button type="button" class="button" onClick={() => setTick((t) => t + 1)}>
+            Refresh
+          </button>
+        </div>
+      )}
+      {replay && <ReplayProgress started={replay} onDone={() => setTick((t) => t + 1)} />}
+      <div class="columns">
+        <section class="panel" aria-labelledby="status-title">
+          <h2 id="status-title">Status</h2>
+          {status ? (
+            <dl class="attributes" data-testid="event-status">
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={status.status} />
+              </dd>
+              <dt>Attempts</dt>
+              <dd data-testid="event-attempts">{status.attempts}</dd>
+              <dt>Error</dt>
+              <dd class={status.error ? 'error-text' : 'muted'}>{status.error ?? 'none'}</dd>
+              <dt>Entity</dt>
+              <dd>{status.entity_type ?? <span class="muted">none (archive only)</span>}</dd>
+              <dt>Received</dt>
+              <dd>{formatTime(status.received_at)}</dd>
+              <dt>Processed</dt>
+              <dd>{formatTime(status.processed_at)}</dd>
+              <dt>Trace id</dt>
+              <dd class="mono break">{traceId ?? <span class="muted">none</span>}</dd>
+            </dl>
+          ) : (
+            !error && <p class="muted">Loading…</p>
+          )}
+        </section>
+        <section class="panel" aria-labelledby="attributes-title">
+          <h2 id="attributes-title">Attributes</h2>
+          {event && (
+            <dl class="attributes">
+              <dt>Type</dt>
+              <dd class="mono">{event.type}</dd>
+              <dt>Source</dt>
+              <dd class="mono break">{event.source}</dd>
+              {event.subject !== undefined && (
+                <>
+                  <dt>Subject</dt>
+                  <dd class="mono break">{event.subject}</dd>
+                </>
+              )}
+              <dt>Time</dt>
+              <dd>{event.time ?? '—'}</dd>
+              {event.receivedat !== undefined && (
+                <>
+                  <dt>Received</dt>
+                  <dd>{event.receivedat}</dd>
+                </>
+              )}
+              {event.sequence !== undefined && (
+                <>
+                  <dt>Sequence</dt>
+                  <dd class="mono">{event.sequence}</dd>
+                </>
+              )}
+              {extensions.map(([name, value]) => (
+                <>
+                  <dt key={`${name}-t`}>{name}</dt>
+                  <dd key={`${name}-d`} class="mono break">
+                    {typeof value === 'string' ? value : JSON.stringify(value)}
+                  </dd>
+                </>
+              ))}
+            </dl>
+          )}
+        </section>
+      </div>
+      {event && (
+        <section class="panel" aria-labelledby="data-title">
+          <h2 id="data-title">Data</h2>
+          <pre class="json" tabIndex={0} aria-label="Event data as JSON" data-testid="event-data">
+            {JSON.stringify(event.data ?? event.data_base64 ?? null, null, 2)}
+          </pre>
+        </section>
+      )}
+      <ConfirmDialog
+        open={confirming}
+        title={failed ? 'Replay this dead letter?' : 'Replay this event?'}
+        confirmLabel="Replay"
+        busy={busy}
+        onConfirm={() => void doReplay()}
+        onCancel={() => setConfirming(false)}
+      >
+        <p>
+          Event <span class="mono break">{id}</span> ({event?.type}) is delivered to the workers again under its own
+          id. Its attempts grow; a row it wrote is rewritten unless a newer event has replaced it.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
