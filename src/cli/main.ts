@@ -12,6 +12,13 @@ const USAGE = `usage: sluice <command>
   worker     a worker: bus -> database
   migrate    create or upgrade the tables, then exit
   entities types   print TypeScript types for the declared entities
+
+  send TYPE [JSON|@file|-]   publish one event, or NDJSON, through a running gateway
+  status ID                  an event's status
+  events [--type T] [--since ...] [--limit N]   list archived events
+  replay ID... | --type T [--since ...] [--until ...]   re-deliver events
+  tail [--type T]            follow new events
+  (client commands use SLUICE_URL and SLUICE_API_KEY or --api-key; --json for scripts; --help on each)
   version    print the version
 
 Configuration comes from the environment; see the README.`;
@@ -28,6 +35,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve({ gateway: false, worker: true, migrate: true });
     case 'migrate':
       return migrateOnly();
+    case 'send':
+    case 'status':
+    case 'events':
+    case 'replay':
+    case 'tail':
+      return clientCommand(command, rest);
     case 'entities':
       return entitiesCommand(rest);
     case 'version':
@@ -41,7 +54,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      void rest;
       console.error(`sluice: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
@@ -131,4 +143,16 @@ async function entitiesCommand(args: readonly string[]): Promise<number> {
   } catch (error) {
     return startupFailure(error);
   }
+}
+
+async function clientCommand(command: 'send' | 'status' | 'events' | 'replay' | 'tail', args: string[]): Promise<number> {
+  const modules = {
+    send: () => import('./commands/send.js'),
+    status: () => import('./commands/status.js'),
+    events: () => import('./commands/events.js'),
+    replay: () => import('./commands/replay.js'),
+    tail: () => import('./commands/tail.js'),
+  };
+  const { run } = await modules[command]();
+  return run(args, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
 }

@@ -1,10 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import type { BusPort } from '../bus/index.js';
 import type { SluiceConfig } from '../config/index.js';
+import { registerConsole } from '../console-server/index.js';
 import { buildGateway, type Gateway } from '../gateway/index.js';
 import type { Logger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
 import { createWorker, type Worker } from '../worker/index.js';
+import { deferredStore } from './deferred-store.js';
+import { serveMetrics, type MetricsServer } from './metrics-server.js';
 import { loadEntities, openBus, openStore, packageVersion } from './wiring.js';
 
 export interface Services {
@@ -14,9 +18,12 @@ export interface Services {
   stop(): Promise<void>;
 }
 
+const CONSOLE_DIR = fileURLToPath(new URL('../../console-dist/', import.meta.url));
+
 /**
- * Starts the gateway, the worker, or both on one bus and store. The store is migrated first
- * when a worker runs (it owns the tables) or when `migrate` is asked for.
+ * Starts the gateway, the worker, or both on one bus and store. The gateway listens as soon as
+ * the bus is ready (a 202 needs only the bus); the store opens meanwhile and is migrated
+ * before the worker starts.
  */
 export async function runServices(
   config: SluiceConfig,
@@ -25,14 +32,39 @@ export async function runServices(
 ): Promise<Services> {
   const metrics = createMetrics();
   const entities = await loadEntities(config, logger);
-  const store: StorePort = await openStore(config, logger);
-  let bus: BusPort | undefined;
-  try {
-    if (parts.migrate) {
-      await store.migrate(entities.definitions);
-      logger.info('database migrated');
+  const opening = openStore(config, logger).then(async (store) => {
+    try {
+      if (parts.migrate) {
+        await store.migrate(entities.definitions);
+        logger.info('database migrated');
+      }
+      return store;
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
     }
+  });
+  opening.catch(() => undefined);
+  const store: StorePort = deferredStore(config.database.url === null ? 'embedded' : 'postgres', opening);
+  let bus: BusPort | undefined;
+  let gateway: Gateway | undefined;
+  let metricsServer: MetricsServer | undefined;
+  try {
     bus = await openBus(config, logger);
+    gateway = parts.gateway
+      ? await buildGateway({
+          bus,
+          store,
+          config,
+          metrics,
+          logger: logger.child({ part: 'gateway' }),
+          version: packageVersion(),
+          plugins: [(app) => registerConsole(app, { distDir: CONSOLE_DIR })],
+        })
+      : undefined;
+    const address = await gateway?.listen();
+    if (address !== undefined) logger.info({ address }, 'gateway listening');
+    await opening;
     const worker = parts.worker
       ? createWorker({
           bus,
@@ -49,24 +81,28 @@ export async function runServices(
         })
       : undefined;
     await worker?.start();
-    const gateway = parts.gateway
-      ? await buildGateway({ bus, store, config, metrics, logger: logger.child({ part: 'gateway' }), version: packageVersion() })
-      : undefined;
-    const address = await gateway?.listen();
-    if (address !== undefined) logger.info({ address }, 'gateway listening');
+    if (config.metricsPort !== null) {
+      metricsServer = await serveMetrics({ port: config.metricsPort, host: config.http.host, metrics, bus, store, version: packageVersion() });
+      logger.info({ port: metricsServer.port }, 'metrics listening');
+    }
     const openBusRef = bus;
+    const openGateway = gateway;
+    const openMetrics = metricsServer;
     return {
       ...(gateway !== undefined ? { gateway } : {}),
       ...(worker !== undefined ? { worker } : {}),
       ...(address !== undefined ? { address } : {}),
       async stop() {
-        await gateway?.stop();
+        await openGateway?.stop();
+        await openMetrics?.close();
         await worker?.stop({ timeoutMs: 10_000 });
         await openBusRef.stop();
         await store.close();
       },
     };
   } catch (error) {
+    await gateway?.stop().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
     await bus?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;

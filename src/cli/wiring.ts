@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createJetStreamBus, type BusPort } from '../bus/index.js';
+import { createEmbeddedBus } from '../bus/embedded/index.js';
+import { createEmbeddedSqlClient } from '../store/embedded/index.js';
 import { loadConfig, type SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compileEntities, loadEntityFile, type EntityDefinition, type EntityModel } from '../entities/index.js';
@@ -20,7 +22,17 @@ export function configFromEnvironment(): SluiceConfig {
 /** The bus the configuration names: JetStream when NATS_URL is set. */
 export async function openBus(config: SluiceConfig, logger: Logger): Promise<BusPort> {
   if (config.nats.servers === null) {
-    throw new Error('NATS_URL is not set and the embedded bus is not available in this build; set NATS_URL=nats://127.0.0.1:4222');
+    const embedded = createEmbeddedBus({
+      dataDir: config.dataDir,
+      stream: config.nats.stream,
+      subjectPrefix: config.nats.subjectPrefix,
+      duplicateWindowMs: config.nats.duplicateWindowMs,
+      maxAgeMs: config.nats.streamMaxAgeMs,
+      logger,
+    });
+    await embedded.start();
+    logger.info({ kind: 'embedded', dataDir: config.dataDir }, 'bus ready (embedded; set NATS_URL to use NATS JetStream)');
+    return embedded;
   }
   const bus = createJetStreamBus({
     connection: { ...config.nats, servers: config.nats.servers },
@@ -41,7 +53,9 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
 /** The store the configuration names: PostgreSQL when DATABASE_URL is set. */
 export async function openStore(config: SluiceConfig, logger: Logger): Promise<StorePort> {
   if (config.database.url === null) {
-    throw new Error('DATABASE_URL is not set and the embedded database is not available in this build; set DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres');
+    const embedded = await createEmbeddedSqlClient({ dataDir: config.dataDir });
+    logger.info({ kind: 'embedded', dataDir: config.dataDir }, 'database ready (embedded PostgreSQL; set DATABASE_URL to use a PostgreSQL server)');
+    return createSqlStore(embedded, { entityTables: createEntityTables() });
   }
   const client = createPgClient({
     url: config.database.url,

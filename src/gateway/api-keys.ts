@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isConsolePath } from '../console-server/index.js';
 import { SluiceError } from '../errors/index.js';
 import { sendError } from './error-reply.js';
 
@@ -14,7 +15,8 @@ export function apiKeyHook(keys: readonly string[]) {
   const digests = keys.map(digest);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = request.url.split('?')[0]!;
-    if (OPEN_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/')) return;
+    // The console's page and files hold no data; the console sends the key with each API call.
+    if (OPEN_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/') || isConsolePath(path)) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (match !== null) {

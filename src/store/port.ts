@@ -67,6 +67,8 @@ export interface EventQuery {
   /** Exclusive, RFC 3339. */
   readonly until?: string;
   readonly limit: number;
+  /** Only events whose processing status is this. */
+  readonly status?: MessageState;
   /** Return only events with stream_seq greater than this. */
   readonly afterSeq: number;
   /** Return only events with stream_seq up to this (everything up to it is known). */

@@ -142,6 +142,10 @@ class SqlStore implements StorePort {
       params.push(query.until);
       where.push(`received_at < $${params.length}`);
     }
+    if (query.status !== undefined) {
+      params.push(query.status);
+      where.push(`id IN (SELECT message_id FROM sluice.message_status WHERE status = $${params.length})`);
+    }
     params.push(query.limit);
     const { rows } = await this.client.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM sluice.events WHERE ${where.join(' AND ')} ORDER BY stream_seq LIMIT $${params.length}`,

@@ -68,7 +68,9 @@ async function send(pipeline: TestPipeline, n: number): Promise<string> {
   return answer.body.id;
 }
 
-describe('web console', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}`, timeout: 120_000 }, () => {
+// CI installs Chromium and sets SLUICE_REQUIRE_BROWSER, so there a missing browser fails instead of skipping.
+const browserRequired = process.env.SLUICE_REQUIRE_BROWSER === '1' || process.env.CI === 'true';
+describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false : `no browser at ${CHROMIUM}`, timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
   let front: { url: string; close(): Promise<void> };
   let browser: Browser;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
+import type { MessageState } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
 import { cloudEventJson } from '../cloudevent-json.js';
 import { isRfc3339 } from '../request-envelope.js';
@@ -13,9 +14,11 @@ interface ListQuery {
   until?: string;
   limit?: string;
   cursor?: string;
+  status?: string;
 }
 
-const KNOWN = new Set(['type', 'source', 'since', 'until', 'limit', 'cursor']);
+const KNOWN = new Set(['type', 'source', 'since', 'until', 'limit', 'cursor', 'status']);
+const STATES = new Set(['accepted', 'processing', 'persisted', 'failed']);
 
 /**
  * GET /events: archived events in stream order. A page ends at the consumer's ack floor,
@@ -38,6 +41,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
             until: { type: 'string', description: 'RFC 3339, exclusive' },
             limit: { type: 'string', description: '1-1000, default 100' },
             cursor: { type: 'string', description: 'next_cursor of the previous page' },
+            status: { type: 'string', description: 'only events with this status: processing, persisted or failed' },
           },
         },
       },
@@ -45,7 +49,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
     async (request, reply) => {
       const q = request.query;
       for (const name of Object.keys(q)) {
-        if (!KNOWN.has(name)) throw new SluiceError('invalid_parameter', `unknown parameter "${name.slice(0, 40)}"; use type, source, since, until, limit or cursor`);
+        if (!KNOWN.has(name)) throw new SluiceError('invalid_parameter', `unknown parameter "${name.slice(0, 40)}"; use type, source, since, until, limit, cursor or status`);
       }
       if (q.type !== undefined) {
         const problem = typePatternProblem(q.type);
@@ -53,6 +57,9 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
       }
       for (const name of ['since', 'until'] as const) {
         if (q[name] !== undefined && !isRfc3339(q[name]!)) throw new SluiceError('invalid_parameter', `${name}: "${q[name]!.slice(0, 40)}" is not an RFC 3339 time (like 2026-01-31T12:00:00Z)`);
+      }
+      if (q.status !== undefined && !STATES.has(q.status)) {
+        throw new SluiceError('invalid_parameter', `status: "${q.status.slice(0, 20)}" is not one of accepted, processing, persisted, failed`);
       }
       let limit = 100;
       if (q.limit !== undefined) {
@@ -76,6 +83,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
           ...(q.source !== undefined ? { source: q.source } : {}),
           ...(q.since !== undefined ? { since: q.since } : {}),
           ...(q.until !== undefined ? { until: q.until } : {}),
+          ...(q.status !== undefined ? { status: q.status as MessageState } : {}),
         });
       } catch (error) {
         throw new SluiceError('store_unavailable', 'the database is unavailable; retry shortly', { cause: error, retryAfterSeconds: 2 });

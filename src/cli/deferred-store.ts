@@ -1,0 +1,36 @@
+import type { StorePort } from '../store/index.js';
+
+/**
+ * A store that is still opening (the embedded database takes seconds on first start). Until
+ * it is ready every call fails as a connection error would, so the gateway answers from the
+ * bus meanwhile instead of waiting; afterwards calls go straight through.
+ */
+export function deferredStore(kind: StorePort['kind'], opening: Promise<StorePort>): StorePort {
+  let ready: StorePort | undefined;
+  opening.then(
+    (store) => {
+      ready = store;
+    },
+    () => undefined,
+  );
+  const notYet = (): never => {
+    throw Object.assign(new Error('the database is still starting'), { code: '57P03' });
+  };
+  const target = (): StorePort => ready ?? notYet();
+  return {
+    kind,
+    migrate: async (entities) => target().migrate(entities),
+    writeBatch: async (items) => target().writeBatch(items),
+    recordFailedAttempts: async (items) => target().recordFailedAttempts(items),
+    getStatus: async (id) => target().getStatus(id),
+    getEvent: async (id) => target().getEvent(id),
+    listEvents: async (query) => target().listEvents(query),
+    selectForReplay: (selector, pageSize) => target().selectForReplay(selector, pageSize),
+    countForReplay: async (selector) => target().countForReplay(selector),
+    saveReplay: async (replay, selector) => target().saveReplay(replay, selector),
+    getReplay: async (id) => target().getReplay(id),
+    maintainPartitions: async (now, retention) => target().maintainPartitions(now, retention),
+    ping: async () => (ready === undefined ? false : ready.ping()),
+    close: async () => (await opening.catch(() => undefined))?.close(),
+  };
+}
