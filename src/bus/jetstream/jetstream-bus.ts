@@ -12,7 +12,7 @@ import {
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { v5 as uuidV5 } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
-import { deadLetterSubjectFor, subjectFor } from '../../envelope/index.js';
+import { deadLetterSubjectFor, subjectFor, typeMatches } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type {
   BatchHandler,
@@ -181,8 +181,13 @@ class JetStreamBus implements BusPort {
       }
     }
     const consumer = await js.consumers.get(stream, options.durable);
-    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 100) });
-    const loop = new BatchLoop(messages, options, handler, (m) => this.delivery(m), this.options.onEvent);
+    // A prefetch of two batches keeps one batch arriving while one is written, and leaves the
+    // rest of the stream to the other members of the durable.
+    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 2) });
+    // nats-server 2.9 takes one filter subject per consumer: several patterns are filtered here.
+    const patterns = options.types !== undefined && options.types.length > 1 ? options.types : undefined;
+    const wanted = patterns === undefined ? undefined : (m: JsMsg) => patterns.some((p) => typeMatches(p, m.subject.slice(subjectPrefix.length + 1)));
+    const loop = new BatchLoop(messages, options, handler, (m) => this.delivery(m), this.options.onEvent, wanted);
     const handle: ConsumerHandle = {
       stop: async (stopOptions) => {
         this.consumers.delete(handle);
@@ -207,7 +212,8 @@ class JetStreamBus implements BusPort {
       ...(replay !== undefined ? { replayId: replay.replayId } : {}),
       ack: () => m.ack(),
       nak: (delayMs) => m.nak(delayMs),
-      term: (reason) => m.term(reason),
+      // nats-server 2.9 does not read a reason after +TERM (it would ignore the term); callers log it.
+      term: (_reason) => m.term(),
       working: () => m.working(),
     };
   }
@@ -302,6 +308,7 @@ class BatchLoop {
     private readonly handler: BatchHandler,
     private readonly toDelivery: (m: JsMsg) => Delivery,
     private readonly onEvent?: (event: BusLogEvent) => void,
+    private readonly wanted?: (m: JsMsg) => boolean,
   ) {
     this.done = this.read();
   }
@@ -310,6 +317,10 @@ class BatchLoop {
     for await (const m of this.messages) {
       if (this.stopped) {
         m.nak();
+        continue;
+      }
+      if (this.wanted !== undefined && !this.wanted(m)) {
+        m.ack();
         continue;
       }
       this.buffer.push(m);
