@@ -16,9 +16,15 @@ export function dayStart(time: string | Date | number): number {
 export async function createDayPartition(tx: SqlExecutor, dayStartMs: number): Promise<void> {
   const from = new Date(dayStartMs).toISOString();
   const to = new Date(dayStartMs + DAY_MS).toISOString();
-  await tx.query(
-    `CREATE TABLE IF NOT EXISTS sluice.${partitionName(dayStartMs)} PARTITION OF sluice.events FOR VALUES FROM ('${from}') TO ('${to}')`,
-  );
+  try {
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS sluice.${partitionName(dayStartMs)} PARTITION OF sluice.events FOR VALUES FROM ('${from}') TO ('${to}')`,
+    );
+  } catch (error) {
+    // Two processes creating the same day at once: IF NOT EXISTS is not race-free; the other one won.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P07' && code !== '23505') throw error;
+  }
 }
 
 /** Drops the day partitions that end before `cutoffMs`; returns their names. */
