@@ -12,6 +12,4 @@ export type {
   ReplayMark,
 } from './port.js';
 export { nakDelayMs } from './nak-delay.js';
-export { createJetStreamBus } from './jetstream/jetstream-bus.js';
-export type { BusLogEvent, JetStreamBusOptions } from './jetstream/jetstream-bus.js';
-export { NatsConfigurationError } from './jetstream/connect.js';
+// The adapters live in ./jetstream and ./embedded; only the CLI wires them, and loads just the one it uses.

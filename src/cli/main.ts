@@ -1,5 +1,4 @@
 import { ConfigError } from '../config/index.js';
-import { NatsConfigurationError } from '../bus/index.js';
 import { createLogger } from '../log/index.js';
 import { runServices } from './run-services.js';
 import { configFromEnvironment, loadEntities, openStore, packageVersion } from './wiring.js';
@@ -120,7 +119,8 @@ function loadOrExit() {
 
 function startupFailure(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof NatsConfigurationError) console.error(`sluice: ${message}`);
+  // NATS refused credentials or TLS: its message already names NATS and the cause.
+  if (error instanceof Error && error.name === 'NatsConfigurationError') console.error(`sluice: ${message}`);
   else console.error(`sluice: cannot start: ${message.split('\n')[0]}`);
   return 1;
 }

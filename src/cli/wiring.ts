@@ -1,11 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createJetStreamBus, type BusPort } from '../bus/index.js';
-import { createEmbeddedBus } from '../bus/embedded/index.js';
-import { createEmbeddedSqlClient } from '../store/embedded/index.js';
+import type { BusPort } from '../bus/index.js';
 import { loadConfig, type SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compileEntities, loadEntityFile, type EntityDefinition, type EntityModel } from '../entities/index.js';
-import { createEntityTables, createPgClient, createSqlStore, type StorePort } from '../store/index.js';
+import { createEntityTables, createSqlStore, type StorePort } from '../store/index.js';
 
 /** The package version, for /health and logs. */
 export function packageVersion(): string {
@@ -21,7 +19,9 @@ export function configFromEnvironment(): SluiceConfig {
 
 /** The bus the configuration names: JetStream when NATS_URL is set. */
 export async function openBus(config: SluiceConfig, logger: Logger): Promise<BusPort> {
+  // Each adapter's libraries load only when it is the one configured (start-up time).
   if (config.nats.servers === null) {
+    const { createEmbeddedBus } = await import('../bus/embedded/index.js');
     const embedded = createEmbeddedBus({
       dataDir: config.dataDir,
       stream: config.nats.stream,
@@ -34,6 +34,7 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
     logger.info({ kind: 'embedded', dataDir: config.dataDir }, 'bus ready (embedded; set NATS_URL to use NATS JetStream)');
     return embedded;
   }
+  const { createJetStreamBus } = await import('../bus/jetstream/index.js');
   const bus = createJetStreamBus({
     connection: { ...config.nats, servers: config.nats.servers },
     streams: config.nats,
@@ -53,10 +54,12 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
 /** The store the configuration names: PostgreSQL when DATABASE_URL is set. */
 export async function openStore(config: SluiceConfig, logger: Logger): Promise<StorePort> {
   if (config.database.url === null) {
+    const { createEmbeddedSqlClient } = await import('../store/embedded/index.js');
     const embedded = await createEmbeddedSqlClient({ dataDir: config.dataDir });
     logger.info({ kind: 'embedded', dataDir: config.dataDir }, 'database ready (embedded PostgreSQL; set DATABASE_URL to use a PostgreSQL server)');
     return createSqlStore(embedded, { entityTables: createEntityTables() });
   }
+  const { createPgClient } = await import('../store/postgres/index.js');
   const client = createPgClient({
     url: config.database.url,
     poolSize: config.database.poolSize,

@@ -14,6 +14,5 @@ export type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 export { isConnectionError } from './sql-client.js';
 export { createSqlStore } from './sql-store.js';
 export type { EntityTables } from './sql-store.js';
-export { createPgClient } from './postgres/pg-client.js';
 export { migrate } from './migrate.js';
 export { createEntityTables } from './entity-tables.js';

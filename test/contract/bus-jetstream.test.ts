@@ -1,4 +1,4 @@
-import { createJetStreamBus } from '../../src/bus/index.js';
+import { createJetStreamBus } from '../../src/bus/jetstream/index.js';
 import { SHARED_NATS_URL, deleteStreams, uniqueNames } from '../helpers/nats.js';
 import { busContract } from './bus-contract.js';
 

@@ -1,4 +1,5 @@
-import { createPgClient, createEntityTables, createSqlStore } from '../../src/store/index.js';
+import { createEntityTables, createSqlStore } from '../../src/store/index.js';
+import { createPgClient } from '../../src/store/postgres/index.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { storeContract } from './store-contract.js';
 

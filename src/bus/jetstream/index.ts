@@ -4,3 +4,5 @@ export { deadLetterStreamConfig, ensureStream, eventsStreamConfig } from './stre
 export type { StreamSettings } from './stream-setup.js';
 export { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
 export type { DecodedMessage } from './wire.js';
+export { createJetStreamBus } from './jetstream-bus.js';
+export type { BusLogEvent, JetStreamBusOptions } from './jetstream-bus.js';
