@@ -9,48 +9,37 @@ const decoder = new TextDecoder();
  * sequence, as the CloudEvents sequence extension), `receivedat`, `originid`.
  */
 export function cloudEventJson(event: StoredEvent): string {
-  return render(
-    {
-      specversion: '1.0',
-      id: event.id,
-      source: event.source,
-      type: event.type,
-      ...(event.subject !== null ? { subject: event.subject } : {}),
-      time: event.time,
-      datacontenttype: 'application/json',
-      ...(event.originId !== null ? { originid: event.originId } : {}),
-      ...(event.traceparent !== null ? { traceparent: event.traceparent } : {}),
-      ...(event.entity !== null ? { entity: event.entity } : {}),
-      ...(event.extensions ?? {}),
-      sequence: String(event.streamSeq),
-      receivedat: event.receivedAt,
-    },
-    event.dataText,
-  );
+  return render(event, event.streamSeq, event.dataText);
 }
 
+/** The same, for an event the bus holds that no worker has archived yet. */
 export function cloudEventJsonFromEnvelope(envelope: EventEnvelope, seq: number): string {
-  return render(
-    {
-      specversion: '1.0',
-      id: envelope.id,
-      source: envelope.source,
-      type: envelope.type,
-      ...(envelope.subject !== undefined ? { subject: envelope.subject } : {}),
-      time: envelope.time,
-      datacontenttype: 'application/json',
-      ...(envelope.originId !== undefined ? { originid: envelope.originId } : {}),
-      ...(envelope.traceparent !== undefined ? { traceparent: envelope.traceparent } : {}),
-      ...(envelope.entity !== undefined ? { entity: envelope.entity } : {}),
-      ...(envelope.extensions ?? {}),
-      sequence: String(seq),
-      receivedat: envelope.receivedAt,
-    },
-    decoder.decode(envelope.data),
-  );
+  return render(envelope, seq, decoder.decode(envelope.data));
 }
 
-function render(attributes: Record<string, string>, dataText: string): string {
-  const head = JSON.stringify(attributes);
+type Attributes = Pick<EventEnvelope, 'id' | 'source' | 'type' | 'time' | 'receivedAt'> & {
+  readonly subject?: string | null;
+  readonly originId?: string | null;
+  readonly traceparent?: string | null;
+  readonly entity?: string | null;
+  readonly extensions?: Readonly<Record<string, string>> | null;
+};
+
+function render(e: Attributes, seq: number, dataText: string): string {
+  const head = JSON.stringify({
+    specversion: '1.0',
+    id: e.id,
+    source: e.source,
+    type: e.type,
+    ...(e.subject != null ? { subject: e.subject } : {}),
+    time: e.time,
+    datacontenttype: 'application/json',
+    ...(e.originId != null ? { originid: e.originId } : {}),
+    ...(e.traceparent != null ? { traceparent: e.traceparent } : {}),
+    ...(e.entity != null ? { entity: e.entity } : {}),
+    ...(e.extensions ?? {}),
+    sequence: String(seq),
+    receivedat: e.receivedAt,
+  });
   return `${head.slice(0, -1)},"data":${dataText}}`;
 }

@@ -14,7 +14,7 @@ import type {
   PublishRequest,
 } from '../port.js';
 import { DurableConsumer } from './durable-consumer.js';
-import { acquireLockFile } from './lock-file.js';
+import { acquireLockFile } from '../../data-dir/index.js';
 import { MessageLog } from './message-log.js';
 import { envelopeOf } from './records.js';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
-import { acquireLockFile } from './lock-file.js';
+import { acquireLockFile } from '../../data-dir/index.js';
 
 export interface EmbeddedSqlOptions {
   /** Sluice's data directory; the database lives in `${dataDir}/db`. */

@@ -1,0 +1,1 @@
+export { acquireLockFile } from './lock-file.js';
