@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       const bodyFile = join(scratch, 'batch.ndjson');
       writeFileSync(bodyFile, Array.from({ length: BATCH_LINES }, (_, i) => eventBody(i)).join('\n'));
       const r = await measure(child.pid!, { url: `${url}/ingest/batch?type=order.created`, bodyFile, contentType: 'application/x-ndjson', connections: BATCH_CONNECTIONS, durationSeconds: SECONDS });
-      rows.push(httpRow(`sluice NDJSON batches of ${BATCH_LINES}`, r, BATCH_LINES, 'raw pipelined publish'));
+      rows.push(httpRow(`sluice NDJSON batches of ${BATCH_LINES}`, r, BATCH_LINES, 'raw pipelined publish (1000 in flight)'));
       await stopProcess(child);
       await jsm.streams.delete(n.stream);
     }
