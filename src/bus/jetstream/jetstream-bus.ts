@@ -30,6 +30,7 @@ import { RecentIds } from '../recent-ids.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, type StreamSettings } from './stream-setup.js';
 import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -68,6 +69,7 @@ class JetStreamBus implements BusPort {
   private lookupSubscription: Subscription | undefined;
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly lookupSubject: string;
+  private readonly writes = new WriteCoalescer();
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.lookupSubject = `_SLUICE.${options.streams.stream}.lookup`;
@@ -121,11 +123,13 @@ class JetStreamBus implements BusPort {
     }
     const headers = envelopeHeaders(envelope, replay);
     try {
-      const ack = await js.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, {
-        msgID: headers.get(HEADER.msgId),
-        headers,
-        timeout: this.options.publishTimeoutMs,
-      });
+      const ack = await this.writes.run(() =>
+        js.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, {
+          msgID: headers.get(HEADER.msgId),
+          headers,
+          timeout: this.options.publishTimeoutMs,
+        }),
+      );
       if (replay === undefined) this.recent.remember(envelope.id, ack.seq);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {

@@ -1,0 +1,67 @@
+/**
+ * The load generator, run as its own process so that it never shares an event loop with the
+ * server it measures. Argument: a JSON object of options; prints one JSON line of results.
+ * With `recordIds` it writes "id<TAB>epoch ms of the 202" lines to that file (end-to-end latency).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+interface LoadOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** A file holding the body (for bodies too large for a command line). */
+  bodyFile?: string;
+  contentType?: string;
+  connections: number;
+  durationSeconds: number;
+  /** Requests per second for all connections together; unset: as fast as the server answers. */
+  overallRate?: number;
+  recordIds?: string;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+const accepted: string[] = [];
+const body = options.bodyFile !== undefined ? readFileSync(options.bodyFile, 'utf8') : options.body;
+
+const instance = autocannon(
+  {
+    url: options.url,
+    method: options.method ?? 'POST',
+    connections: options.connections,
+    duration: options.durationSeconds,
+    ...(body !== undefined ? { body } : {}),
+    headers: options.contentType !== undefined ? { 'content-type': options.contentType } : {},
+    ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
+    ...(options.recordIds !== undefined
+      ? {
+          setupClient: (client: { on(event: 'body', listener: (body: Buffer) => void): void }) => {
+            client.on('body', (body: Buffer) => {
+              const at = Date.now();
+              const match = /"id":"([0-9a-f-]{36})"/.exec(body.toString('latin1'));
+              if (match !== null) accepted.push(`${match[1]}\t${at}`);
+            });
+          },
+        }
+      : {}),
+  },
+  (error, result) => {
+    if (error) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    if (options.recordIds !== undefined) writeFileSync(options.recordIds, accepted.join('\n'));
+    const out = {
+      requestsPerSecond: result.requests.average,
+      total: result.requests.total,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      seconds: result.duration,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  },
+);
+process.once('SIGINT', () => instance.stop());

@@ -1,0 +1,53 @@
+/**
+ * Pipelined JetStream publishing in its own process, with Sluice's connection settings.
+ *   raw <natsUrl> <subject> <seconds>            baseline: payload only, 1000 in flight; prints {published, seconds}
+ *   prefill <natsUrl> <prefix> <count>           Sluice envelopes (half of them entity events) for the worker drain
+ */
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { connectionOptions } from '../src/bus/jetstream/connect.js';
+import { envelopeHeaders } from '../src/bus/jetstream/wire.js';
+import { newEventId } from '../src/envelope/index.js';
+import { eventBody } from './payload.js';
+
+const IN_FLIGHT = 1000;
+const [mode, natsUrl, target, amount] = process.argv.slice(2);
+const nc = await connect(connectionOptions({ servers: [natsUrl!], connectAttempts: 1, connectDelayMs: 0 }));
+const js = jetstream(nc, { timeout: 30_000 });
+const encoder = new TextEncoder();
+
+/** Keeps IN_FLIGHT publishes outstanding until `next` returns null. */
+async function pipeline(next: (i: number) => (() => Promise<unknown>) | null): Promise<number> {
+  let i = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      const task = next(i++);
+      if (task === null) return;
+      await task();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return done;
+}
+
+if (mode === 'raw') {
+  const payload = encoder.encode(eventBody(0));
+  const until = performance.now() + Number(amount) * 1000;
+  const t0 = performance.now();
+  const published = await pipeline(() => (performance.now() < until ? () => js.publish(target!, payload) : null));
+  process.stdout.write(`${JSON.stringify({ published, seconds: (performance.now() - t0) / 1000 })}\n`);
+} else if (mode === 'prefill') {
+  const count = Number(amount);
+  const receivedAt = new Date().toISOString();
+  const published = await pipeline((i) => {
+    if (i >= count) return null;
+    const type = i % 2 === 0 ? 'order.created' : 'page.viewed';
+    const id = newEventId();
+    const envelope = { id, type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(i)) };
+    return () => js.publish(`${target}.${type}`, envelope.data, { msgID: id, headers: envelopeHeaders(envelope) });
+  });
+  process.stdout.write(`${JSON.stringify({ published })}\n`);
+}
+await nc.drain();
