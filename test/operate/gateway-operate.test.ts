@@ -33,7 +33,7 @@ describe('API keys', () => {
     const api = routes.filter((r) => r.method !== 'HEAD' && !r.hidden && !OPEN.includes(r.url));
     assert.ok(api.length >= 10, `expected the API routes, got ${api.map((r) => r.url).join(' ')}`);
     for (const route of api) {
-      for (const headers of [{}, { authorization: 'Bearer not-a-key' }, { authorization: `Bearer ${KEY}x` }, { authorization: KEY }]) {
+      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer not-a-key' }, { authorization: `Bearer ${KEY}x` }, { authorization: KEY }]) {
         const answer = await http<{ error: { code: string; message: string } }>(`${pipeline.url}${concrete(route.url)}`, {
           method: route.method,
           headers: { ...headers, 'content-type': 'application/json' },
