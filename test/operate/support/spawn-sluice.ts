@@ -28,3 +28,42 @@ export async function runSluice(args: string[], env: Record<string, string>, tim
   clearTimeout(timer);
   return { code, stdout, stderr, ms: Date.now() - started };
 }
+
+/** A `sluice` process left running for a test. */
+export interface RunningSluice {
+  readonly pid: number;
+  /** Everything written so far. */
+  output(): { stdout: string; stderr: string };
+  /** JSON log lines on stdout, parsed. */
+  logLines(): Array<Record<string, unknown>>;
+  /** SIGTERM, then the exit code (SIGKILL after `timeoutMs`: null). */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+/** Starts the built `sluice` command with only the given environment and PATH. */
+export function startSluice(args: string[], env: Record<string, string>): RunningSluice {
+  if (!existsSync(new URL('../../../dist/cli/main.js', import.meta.url))) throw new Error('dist/ is missing: run npm run build first');
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return {
+    pid: child.pid ?? -1,
+    output: () => ({ stdout, stderr }),
+    logLines: () =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    async stop(timeoutMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
