@@ -12,6 +12,8 @@ import { errorHandler, sendError } from './error-reply.js';
 import { SluiceError } from '../errors/index.js';
 import { Publisher } from './publisher.js';
 import { Replayer } from './replayer.js';
+import { registerRequestLog } from './request-log.js';
+import { collectRoutes, type RouteInfo } from './route-list.js';
 import { registerCloudEventsIngest } from './routes/cloudevents.js';
 import { registerMessageIngest } from './routes/ingest-message.js';
 import { registerTypedIngest } from './routes/ingest-typed.js';
@@ -34,6 +36,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly app: FastifyInstance;
+  /** Every route registered, in order (HEAD routes Fastify adds included). */
+  readonly routes: readonly RouteInfo[];
   /** Listens on the configured host and port; resolves to the bound address. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests and replays. */
@@ -71,6 +75,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
 
   app.setErrorHandler(errorHandler(context));
   app.setNotFoundHandler((request, reply) => sendError(reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)));
+  const routes = collectRoutes(app);
+  registerRequestLog(app, context);
   if (config.http.apiKeys.length > 0) app.addHook('onRequest', apiKeyHook(config.http.apiKeys));
 
   await app.register(swagger, {
@@ -97,6 +103,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await storeHealth.start();
   return {
     app,
+    routes,
     async listen() {
       return app.listen({ port: config.http.port, host: config.http.host });
     },

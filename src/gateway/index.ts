@@ -1,2 +1,3 @@
 export { buildGateway } from './app.js';
 export type { Gateway, GatewayOptions } from './app.js';
+export type { RouteInfo } from './route-list.js';

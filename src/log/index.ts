@@ -1,13 +1,34 @@
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
+export { parseTraceparent, startBatchSpan, traceFields, type TraceParent } from './trace.js';
 
-/** One JSON line per event of note; secrets never logged (auth headers are redacted). */
+/**
+ * Secrets that may sit in objects handed to the logger. Keys and passwords are never logged on
+ * purpose; these paths are the second line of defence.
+ */
+const REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'password',
+  'token',
+  'apiKeys',
+  'nkeySeed',
+  '*.password',
+  '*.token',
+  '*.apiKeys',
+  '*.apiKey',
+  '*.nkeySeed',
+  '*.authorization',
+];
+
+/** One JSON line per event of note; secrets never logged. */
 export function createLogger(level: string, name = 'sluice'): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.token'], censor: '[redacted]' },
+    redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }

@@ -1,7 +1,7 @@
 import { nakDelayMs, type BusPort, type ConsumerHandle, type Delivery } from '../bus/index.js';
 import type { EntityModel } from '../entities/model.js';
 import { asError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
+import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
@@ -57,7 +57,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (item.failure === undefined) continue;
       await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq }, item.failure);
       metrics.deadLetters.inc();
-      logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, traceparent: item.envelope.traceparent }, 'event failed; dead-lettered');
+      logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, ...traceFields(item.envelope.traceparent) }, 'event failed; dead-lettered');
     }
     const started = performance.now();
     const outcomes = await store.writeBatch(items);
@@ -68,6 +68,7 @@ export function createWorker(options: WorkerOptions): Worker {
       else if (items[i]!.failure === undefined) persisted++;
     });
     metrics.eventsPersisted.inc(persisted);
+    if (logger.isLevelEnabled('debug')) logWritten(logger, items, outcomes);
     if (failures.length > 0) metrics.eventsFailed.inc(failures.length);
     for (const d of deliveries) d.ack();
   };
@@ -84,7 +85,7 @@ export function createWorker(options: WorkerOptions): Worker {
         await write([{ ...item, failure: `gave up after ${attempts} failed deliveries: ${reason}` }], [delivery]);
       } else {
         metrics.eventsRetried.inc();
-        logger.warn({ id: item.envelope.id, attempts, err: reason }, 'event write failed; will retry');
+        logger.warn({ id: item.envelope.id, attempts, err: reason, ...traceFields(item.envelope.traceparent) }, 'event write failed; will retry');
         delivery.nak(nakDelayMs(attempts));
       }
     }
@@ -120,6 +121,16 @@ export function createWorker(options: WorkerOptions): Worker {
     pauseMs = 0;
   };
 
+  /** One OpenTelemetry span per batch, linked to each event's trace (a no-op without an SDK). */
+  const tracedBatch = async (batch: readonly Delivery[]): Promise<void> => {
+    const span = startBatchSpan('sluice.worker.batch', batch.map((d) => d.envelope.traceparent), { 'messaging.batch.message_count': batch.length });
+    try {
+      await handleBatch(batch);
+    } finally {
+      span.end();
+    }
+  };
+
   const updateLag = async (): Promise<void> => {
     const lag = await bus.consumerLag(options.consumer);
     if (lag === null) return;
@@ -138,7 +149,7 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     async start() {
       await maintain();
-      handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, handleBatch);
+      handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
       await updateLag();
       timers.push(setInterval(() => void updateLag(), LAG_INTERVAL_MS), setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS));
       for (const t of timers) t.unref();
@@ -155,4 +166,15 @@ export function createWorker(options: WorkerOptions): Worker {
 /** The database or the bus is away: nobody's fault but the outage's; never counted against an event. */
 function isOutage(error: unknown): boolean {
   return isConnectionError(error) || (error as { code?: string })?.code === 'bus_unavailable';
+}
+
+/** Debug: one line per event written, carrying its trace ids so the trace continues in the logs. */
+function logWritten(logger: Logger, items: readonly WriteItem[], outcomes: ReadonlyArray<{ duplicate: boolean }>): void {
+  items.forEach((item, i) => {
+    if (item.failure !== undefined) return;
+    logger.debug(
+      { id: item.envelope.id, type: item.envelope.type, seq: item.seq, duplicate: outcomes[i]?.duplicate === true, ...traceFields(item.envelope.traceparent) },
+      'event persisted',
+    );
+  });
 }

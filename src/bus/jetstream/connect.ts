@@ -93,6 +93,10 @@ function describe(error: unknown): string {
  * Connects with retry for the first connection (unreachable servers are retried
  * `connectAttempts` times, `connectDelayMs` apart); after that nats.js reconnects for ever.
  * Credentials or TLS refused: NatsConfigurationError at once.
+ *
+ * Each attempt first opens a probe connection without reconnects: when the server refuses a
+ * client certificate after the TLS handshake (TLS 1.3 reports it late), a reconnecting
+ * connection only times out and hides the reason, while the probe sees the server's alert.
  */
 export async function connectToNats(
   settings: NatsConnectionSettings,
@@ -102,11 +106,14 @@ export async function connectToNats(
   let lastError: unknown;
   for (let attempt = 1; attempt <= settings.connectAttempts; attempt++) {
     try {
+      const probe = await connect({ ...options, reconnect: false, name: `${options.name ?? 'sluice'}-probe` });
+      await probe.close();
       return await connect(options);
     } catch (error) {
       lastError = error;
-      if (isFatalConnectError(error)) {
-        throw new NatsConfigurationError(`NATS refused the connection to ${settings.servers.join(',')}: ${firstLine(error)}`, { cause: error });
+      const fatal = fatalReason(error, settings);
+      if (fatal !== null) {
+        throw new NatsConfigurationError(`NATS refused the connection to ${settings.servers.join(',')}: ${fatal}`, { cause: error });
       }
       if (attempt < settings.connectAttempts) {
         onRetry?.(attempt, error as Error);
@@ -117,9 +124,24 @@ export async function connectToNats(
   throw new Error(`NATS is unreachable at ${settings.servers.join(',')} after ${settings.connectAttempts} attempts: ${firstLine(lastError)}`, { cause: lastError });
 }
 
+/** The one-line reason when retrying cannot help, else null. */
+function fatalReason(error: unknown, settings: NatsConnectionSettings): string | null {
+  if (isFatalConnectError(error)) return firstLine(error);
+  // A server that requires a client certificate resets a TLS connection that brings none.
+  if (settings.tls !== undefined && /ECONNRESET/.test(describe(error))) {
+    return settings.tls.cert === undefined
+      ? 'the server reset the TLS connection; it may require a client certificate (set NATS_TLS_CERT and NATS_TLS_KEY)'
+      : 'the server reset the TLS connection; it may not accept the client certificate in NATS_TLS_CERT';
+  }
+  return null;
+}
+
 function firstLine(error: unknown): string {
   const e = error as { message?: string; cause?: { message?: string } };
   const message = e?.message ?? String(error);
   const cause = e?.cause?.message;
-  return (cause !== undefined && !message.includes(cause) ? `${message} (${cause})` : message).split('\n')[0]!;
+  const line = (cause !== undefined && !message.includes(cause) ? `${message} (${cause})` : message).split('\n')[0]!;
+  // OpenSSL's messages carry addresses and source paths; keep the reason ("sslv3 alert bad certificate").
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(line);
+  return ssl === null ? line : `TLS handshake failed: ${ssl[1]!.replace(/^sslv3 /, '')}`;
 }
