@@ -79,6 +79,12 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       if (isOutage(error)) throw error;
       const reason = asError(error).message;
+      // The write that settles the last attempt counts that attempt itself; recording it first would count it twice.
+      const before = (await store.getStatus(item.envelope.id))?.attempts ?? 0;
+      if (before + 1 >= options.maxDeliver) {
+        await write([{ ...item, failure: `gave up after ${before + 1} failed deliveries: ${reason}` }], [delivery]);
+        return;
+      }
       const [attempts = 1] = await store.recordFailedAttempts([{ envelope: item.envelope, entityType: item.entity?.definition.name ?? null, error: reason }]);
       if (attempts >= options.maxDeliver) {
         await write([{ ...item, failure: `gave up after ${attempts} failed deliveries: ${reason}` }], [delivery]);
