@@ -55,7 +55,7 @@ export function createWorker(options: WorkerOptions): Worker {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item.failure === undefined) continue;
-      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq }, item.failure);
+      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq, streamSeq: deliveries[i]!.streamSeq }, item.failure);
       metrics.deadLetters.inc();
       logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, traceparent: item.envelope.traceparent }, 'event failed; dead-lettered');
     }
