@@ -100,6 +100,25 @@ describe('replay: ranges, ids and progress', () => {
     assert.equal(badId.status, 400);
   });
 
+  it('publishes exactly what it matched while new events of the range keep arriving', async () => {
+    const ids = await sendRecords(p.url, 'live.tick', Array.from({ length: 1500 }, (_, i) => ({ i })));
+    await waitSettled(p.db, ids);
+    let sending = true;
+    const sender = (async () => {
+      for (let r = 0; sending && r < 100; r++) ids.push(...(await sendRecords(p.url, 'live.tick', Array.from({ length: 100 }, (_, i) => ({ r, i })))));
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const r = await http<Started>(`${p.url}/replay`, { body: { type: 'live.tick' } });
+    assert.equal(r.status, 202);
+    const done = await waitReplayDone(p.url, r.body.replay_id, 60_000);
+    sending = false;
+    await sender;
+    assert.equal(done.published, done.matched, `published ${done.published} of ${done.matched} matched`);
+    await waitSettled(p.db, ids);
+    const replayed = await p.db.query<{ n: string }>("SELECT count(*) AS n FROM sluice.message_status WHERE type = 'live.tick' AND attempts = 2");
+    assert.equal(Number(replayed[0]!.n), done.matched, 'the matched events, and only they, were re-delivered');
+  });
+
   it('replays a large range in the background: the request returns at once, progress reaches done', async () => {
     const ids = await sendRecords(p.url, 'bulk.item', Array.from({ length: 5000 }, (_, i) => ({ i })));
     await waitSettled(p.db, ids);
