@@ -95,8 +95,12 @@ export interface BusPort {
   publish(request: PublishRequest): Promise<PublishAck>;
   /** Stores many at once, all in flight together; one result per request, in order. */
   publishMany(requests: readonly PublishRequest[]): Promise<Array<PublishAck | Error>>;
-  /** Publishes an event to the dead-letter stream with the reason. */
-  publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void>;
+  /**
+   * Publishes an event to the dead-letter stream with the reason. `streamSeq` is the sequence
+   * of the message being given up on: a redelivery of that message (its batch's commit
+   * failed) dead-letters it again, and the bus stores the repeat once.
+   */
+  publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void>;
   /** Starts a batched durable consumer; batches are handled one at a time. */
   consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle>;
   /** An event this bus stored recently, by id; null when it cannot tell. */

@@ -29,12 +29,15 @@ export class Replayer {
 
   /** Records and starts a replay; null when nothing matches. */
   async start(selector: ReplaySelector): Promise<StartedReplay | null> {
-    const { matched, knownIds } = await this.store.countForReplay(selector);
-    const unknown = selector.ids === undefined ? [] : selector.ids.filter((id) => !knownIds!.includes(id));
+    const { matched, knownIds, maxSeq } = await this.store.countForReplay(selector);
+    const known = new Set(knownIds);
+    const unknown = selector.ids === undefined ? [] : selector.ids.filter((id) => !known.has(id));
     if (matched === 0) return null;
     const replayId = newEventId();
-    await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, selector);
-    const job = this.run(replayId, matched, selector).finally(() => this.running.delete(job));
+    // A range ends at the newest event it matched now, so what it publishes is what it counted.
+    const bounded: ReplaySelector = selector.ids === undefined && maxSeq !== undefined ? { ...selector, maxSeq } : selector;
+    await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, bounded);
+    const job = this.run(replayId, matched, bounded).finally(() => this.running.delete(job));
     this.running.add(job);
     return { replayId, matched, unknown };
   }

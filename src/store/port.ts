@@ -80,6 +80,8 @@ export interface ReplaySelector {
   readonly type?: string;
   readonly since?: string;
   readonly until?: string;
+  /** Only events up to this stream sequence: fixed when a range replay starts, so events archived later are not in it. */
+  readonly maxSeq?: number;
 }
 
 /** A replay's progress, kept where every gateway can read it. */
@@ -108,8 +110,8 @@ export interface StorePort {
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** Pages of archived events matching the selector, in stream order. */
   selectForReplay(selector: ReplaySelector, pageSize: number): AsyncIterable<StoredEvent[]>;
-  /** How many archived events match; for ids, which of them are archived. */
-  countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[] }>;
+  /** How many archived events match; for ids, which of them are archived; for a range, the highest stream sequence matched. */
+  countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[]; maxSeq?: number }>;
   saveReplay(replay: ReplayProgress, selector?: ReplaySelector): Promise<void>;
   getReplay(replayId: string): Promise<ReplayProgress | null>;
   /** Creates archive partitions covering the days around `now`; drops those older than the retention. */

@@ -170,7 +170,7 @@ class SqlStore implements StorePort {
     for (;;) {
       const page = await this.listEvents({
         afterSeq,
-        maxSeq: Number.MAX_SAFE_INTEGER,
+        maxSeq: selector.maxSeq ?? Number.MAX_SAFE_INTEGER,
         limit: pageSize,
         ...(selector.type !== undefined ? { type: selector.type } : {}),
         ...(selector.since !== undefined ? { since: selector.since } : {}),
@@ -182,7 +182,7 @@ class SqlStore implements StorePort {
     }
   }
 
-  async countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[] }> {
+  async countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[]; maxSeq?: number }> {
     if (selector.ids !== undefined) {
       const { rows } = await this.client.query<{ id: string }>('SELECT DISTINCT id FROM sluice.events WHERE id = ANY($1::uuid[])', [selector.ids]);
       return { matched: rows.length, knownIds: rows.map((r) => r.id) };
@@ -198,8 +198,17 @@ class SqlStore implements StorePort {
       params.push(selector.until);
       where.push(`received_at < $${params.length}`);
     }
-    const { rows } = await this.client.query<{ n: string | number }>(`SELECT count(*) AS n FROM sluice.events WHERE ${where.join(' AND ')}`, params);
-    return { matched: Number(rows[0]?.n ?? 0) };
+    if (selector.maxSeq !== undefined) {
+      params.push(selector.maxSeq);
+      where.push(`stream_seq <= $${params.length}`);
+    }
+    // Count and bound in one statement: the replay then publishes exactly these, whatever arrives meanwhile.
+    const { rows } = await this.client.query<{ n: string | number; m: string | number | null }>(
+      `SELECT count(*) AS n, max(stream_seq) AS m FROM sluice.events WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    const max = rows[0]?.m;
+    return { matched: Number(rows[0]?.n ?? 0), ...(max !== null && max !== undefined ? { maxSeq: Number(max) } : {}) };
   }
 
   async saveReplay(replay: ReplayProgress, selector?: ReplaySelector): Promise<void> {

@@ -55,7 +55,7 @@ export function createWorker(options: WorkerOptions): Worker {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item.failure === undefined) continue;
-      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq }, item.failure);
+      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq, streamSeq: deliveries[i]!.streamSeq }, item.failure);
       metrics.deadLetters.inc();
       logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, ...traceFields(item.envelope.traceparent) }, 'event failed; dead-lettered');
     }
@@ -80,6 +80,12 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       if (isOutage(error)) throw error;
       const reason = asError(error).message;
+      // The write that settles the last attempt counts that attempt itself; recording it first would count it twice.
+      const before = (await store.getStatus(item.envelope.id))?.attempts ?? 0;
+      if (before + 1 >= options.maxDeliver) {
+        await write([{ ...item, failure: `gave up after ${before + 1} failed deliveries: ${reason}` }], [delivery]);
+        return;
+      }
       const [attempts = 1] = await store.recordFailedAttempts([{ envelope: item.envelope, entityType: item.entity?.definition.name ?? null, error: reason }]);
       if (attempts >= options.maxDeliver) {
         await write([{ ...item, failure: `gave up after ${attempts} failed deliveries: ${reason}` }], [delivery]);
