@@ -76,6 +76,7 @@ export function startLoad(tag: string, options: LoadOptions): Load {
     let firstFailure: number | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       stats.attempts++;
+      const attemptStarted = Date.now();
       let status = 0;
       let text = '';
       try {
@@ -105,7 +106,7 @@ export function startLoad(tag: string, options: LoadOptions): Load {
         stats.unexpected.push({ key, status, body: text.slice(0, 300) });
         return;
       }
-      firstFailure ??= Date.now();
+      firstFailure ??= attemptStarted;
       await sleep(retryDelayMs);
     }
     stats.abandoned.push(key);
