@@ -28,7 +28,7 @@ test('a worker killed with SIGKILL mid-batch has its batch redelivered to the ot
     const info = await s.consumerInfo();
     if (ackPendingAtKill < 0) ackPendingAtKill = info.num_ack_pending;
     redelivered = Math.max(redelivered, info.num_redelivered);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await load.ackedAtLeast(load.acked.size + 600);
   await load.stop();
