@@ -6,9 +6,10 @@ import type { SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
+import { answerClientError } from './client-error.js';
 import { apiKeyHook } from './api-keys.js';
 import type { GatewayContext } from './context.js';
-import { errorHandler, sendError } from './error-reply.js';
+import { errorHandler, sendError, toSluiceError } from './error-reply.js';
 import { SluiceError } from '../errors/index.js';
 import { Publisher } from './publisher.js';
 import { Replayer } from './replayer.js';
@@ -44,6 +45,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
 const RAW_BODY_TYPES = ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json', 'application/x-ndjson', 'text/plain'];
 
 /** Builds the HTTP gateway on the given ports (bus, store). */
@@ -57,6 +59,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     keepAliveTimeout: 72_000,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 500 },
+    clientErrorHandler: answerClientError,
+    // A path Fastify cannot decode (%FF) fails before routing; answer it in Sluice's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, error.statusCode !== undefined && error.statusCode < 500 ? new SluiceError('invalid_parameter', `the path is not valid: ${error.message.slice(0, 200)}`) : toSluiceError(error));
+    },
   });
   const storeHealth = new StoreHealth(options.store);
   const context: GatewayContext = {
@@ -69,6 +76,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(RAW_BODY_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.addContentTypeParser(/^application\/[a-z0-9.+-]+\+json$/, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // A request with no body (Content-Length: 0) runs no parser: give the routes empty bytes, which they refuse with a 400.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') request.body = EMPTY_BODY;
+  });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
     done(new SluiceError('unsupported_media_type', `Content-Type ${String(request.headers['content-type']).slice(0, 80)} is not accepted; send application/json`), undefined);
   });

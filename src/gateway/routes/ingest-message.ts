@@ -7,7 +7,7 @@ import type { GatewayContext } from '../context.js';
 import { requireMediaType } from '../content-type.js';
 import { checkJsonBytes, checkJsonText } from '../json-body.js';
 import { buildEnvelope, headerAttributes } from '../request-envelope.js';
-import { acceptedMessageSchema, batchResultSchema } from './schemas.js';
+import { acceptedMessageSchema, batchResultSchema, errorSchema } from './schemas.js';
 
 const DEFAULT_TYPE = 'ingest.message';
 
@@ -63,7 +63,8 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
         summary: 'Send newline-delimited JSON messages; each line is judged on its own',
         tags: ['ingest'],
         querystring: ingestQuerySchema,
-        response: { 202: batchResultSchema, 400: batchResultSchema, 503: batchResultSchema },
+        // A batch refused whole (empty, not UTF-8, a bad ?type=) answers the plain error shape.
+        response: { 202: batchResultSchema, 400: { anyOf: [batchResultSchema, errorSchema] }, 503: { anyOf: [batchResultSchema, errorSchema] } },
       },
     },
     async (request, reply) => {

@@ -33,6 +33,14 @@ export function createPgClient(options: PgClientOptions): SqlClient {
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // The pool listens for errors only on idle connections: a connection that breaks while this
+      // transaction holds it (between two statements) would otherwise crash the process with an
+      // unhandled 'error' event. The statement in flight, or the next one, fails instead.
+      const onConnectionError = (error: Error) => {
+        broken = true;
+        options.onError?.(error);
+      };
+      client.on('error', onConnectionError);
       try {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
@@ -50,6 +58,7 @@ export function createPgClient(options: PgClientOptions): SqlClient {
         });
         throw error;
       } finally {
+        client.removeListener('error', onConnectionError);
         client.release(broken);
       }
     },
