@@ -62,13 +62,8 @@ async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolea
   const config = loadOrExit();
   if (config === null) return 1;
   const logger = createLogger(config.logLevel);
-  let services;
-  try {
-    services = await runServices(config, logger, parts);
-  } catch (error) {
-    return startupFailure(error);
-  }
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signal before starting, so a SIGTERM during start-up still stops gracefully.
+  const stopRequested = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping');
       resolve();
@@ -76,6 +71,13 @@ async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolea
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  let services;
+  try {
+    services = await runServices(config, logger, parts);
+  } catch (error) {
+    return startupFailure(error);
+  }
+  await stopRequested;
   const forced = setTimeout(() => {
     logger.error('graceful stop took longer than 20 s; exiting');
     process.exit(1);
