@@ -28,7 +28,7 @@ import type {
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
-import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, type StreamSettings } from './stream-setup.js';
+import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
 import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
 
 export interface JetStreamBusOptions {
@@ -43,6 +43,7 @@ export interface JetStreamBusOptions {
 
 export type BusLogEvent =
   | { kind: 'connect-retry'; attempt: number; error: string }
+  | { kind: 'stream-setup-retry'; attempt: number; error: string }
   | { kind: 'disconnected'; server: string }
   | { kind: 'reconnected'; server: string }
   | { kind: 'consumer-error'; error: string };
@@ -80,10 +81,16 @@ class JetStreamBus implements BusPort {
     this.nc = nc;
     this.connected = true;
     this.payloadLimit = nc.info?.max_payload ?? this.payloadLimit;
-    this.jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
+    this.jsm = await retryWhileForming(
+      async () => {
+        const jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
+        await ensureStream(jsm, eventsStreamConfig(this.options.streams));
+        await ensureStream(jsm, deadLetterStreamConfig(this.options.streams));
+        return jsm;
+      },
+      { onRetry: (attempt, error) => this.options.onEvent?.({ kind: 'stream-setup-retry', attempt, error: error.message }) },
+    );
     this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
-    await ensureStream(this.jsm, eventsStreamConfig(this.options.streams));
-    await ensureStream(this.jsm, deadLetterStreamConfig(this.options.streams));
     void this.watchStatus(nc);
     this.lookupSubscription = nc.subscribe(this.lookupSubject, {
       callback: (_error, msg) => {
