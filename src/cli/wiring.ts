@@ -41,6 +41,7 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
     publishTimeoutMs: config.nats.publishTimeoutMs,
     onEvent: (event) => {
       if (event.kind === 'connect-retry') logger.warn({ attempt: event.attempt, err: event.error }, 'NATS unreachable; retrying');
+      else if (event.kind === 'stream-setup-retry') logger.warn({ attempt: event.attempt, err: event.error }, 'JetStream not ready (cluster forming?); retrying stream setup');
       else if (event.kind === 'disconnected') logger.warn({ server: event.server }, 'NATS disconnected');
       else if (event.kind === 'reconnected') logger.info({ server: event.server }, 'NATS reconnected');
       else logger.error({ err: event.error }, 'consumer error');

@@ -28,7 +28,7 @@ import type {
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
-import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, type StreamSettings } from './stream-setup.js';
+import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
 import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
@@ -44,6 +44,7 @@ export interface JetStreamBusOptions {
 
 export type BusLogEvent =
   | { kind: 'connect-retry'; attempt: number; error: string }
+  | { kind: 'stream-setup-retry'; attempt: number; error: string }
   | { kind: 'disconnected'; server: string }
   | { kind: 'reconnected'; server: string }
   | { kind: 'consumer-error'; error: string };
@@ -52,6 +53,18 @@ const RECENT_IDS = 200_000;
 const LOOKUP_TIMEOUT_MS = 300;
 /** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
 const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
+
+const PULL_EXPIRES_MS = 5_000;
+
+/** Waits (up to 10 s) until a replicated consumer has elected its leader, so the first pull is not lost. */
+async function waitForConsumerLeader(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (info !== undefined && (info.cluster === undefined || (info.cluster.leader ?? '') !== '')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** The JetStream adapter of the bus port. */
 export function createJetStreamBus(options: JetStreamBusOptions): BusPort {
@@ -82,10 +95,16 @@ class JetStreamBus implements BusPort {
     this.nc = nc;
     this.connected = true;
     this.payloadLimit = nc.info?.max_payload ?? this.payloadLimit;
-    this.jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
+    this.jsm = await retryWhileForming(
+      async () => {
+        const jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
+        await ensureStream(jsm, eventsStreamConfig(this.options.streams));
+        await ensureStream(jsm, deadLetterStreamConfig(this.options.streams));
+        return jsm;
+      },
+      { onRetry: (attempt, error) => this.options.onEvent?.({ kind: 'stream-setup-retry', attempt, error: error.message }) },
+    );
     this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
-    await ensureStream(this.jsm, eventsStreamConfig(this.options.streams));
-    await ensureStream(this.jsm, deadLetterStreamConfig(this.options.streams));
     void this.watchStatus(nc);
     this.lookupSubscription = nc.subscribe(this.lookupSubject, {
       callback: (_error, msg) => {
@@ -185,10 +204,14 @@ class JetStreamBus implements BusPort {
         throw error;
       }
     }
+    await waitForConsumerLeader(jsm, stream, options.durable);
     const consumer = await js.consumers.get(stream, options.durable);
     // A prefetch of two batches keeps one batch arriving while one is written, and leaves the
-    // rest of the stream to the other members of the durable.
-    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 2) });
+    // rest of the stream to the other members of the durable. A pull request sent while a
+    // replicated consumer has no leader (just created, or its leader died) is lost; nats.js
+    // notices only after two missed heartbeats (half of `expires` each), so keep `expires`
+    // short or the worker idles for 30 s.
+    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 2), expires: PULL_EXPIRES_MS });
     // nats-server 2.9 takes one filter subject per consumer: several patterns are filtered here.
     const patterns = options.types !== undefined && options.types.length > 1 ? options.types : undefined;
     const wanted = patterns === undefined ? undefined : (m: JsMsg) => patterns.some((p) => typeMatches(p, m.subject.slice(subjectPrefix.length + 1)));
@@ -303,6 +326,7 @@ function publishError(error: unknown, payloadLimit: number): SluiceError {
  */
 class BatchLoop {
   private readonly buffer: JsMsg[] = [];
+  private readonly waiting: Array<() => void> = [];
   private draining: Promise<void> | undefined;
   private stopped = false;
   private readonly done: Promise<void>;
@@ -330,13 +354,24 @@ class BatchLoop {
       }
       this.buffer.push(m);
       this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+      // nats.js sends its next pull request only when the iterator is read past it: while a
+      // whole batch already waits, stop reading, or one worker would pull the stream up to the
+      // consumer's max_ack_pending and leave the other workers idle.
+      while (this.buffer.length >= this.options.batchSize && !this.stopped) {
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+      }
     }
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.buffer.length > 0 && !this.stopped) {
         const batch = this.buffer.splice(0, this.options.batchSize);
+        this.wake();
         try {
           await this.handler(batch.map(this.toDelivery));
         } catch (error) {
@@ -353,6 +388,7 @@ class BatchLoop {
 
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
+    this.wake();
     await this.messages.close().catch(() => undefined);
     const inFlight = this.draining ?? Promise.resolve();
     await Promise.race([inFlight, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);

@@ -71,3 +71,39 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
     throw error;
   }
 }
+
+/** How long start-up waits for JetStream to take stream requests (a cluster electing its meta leader). */
+export const STREAM_SETUP_PATIENCE_MS = 60_000;
+
+/**
+ * Runs `setup` until it succeeds, retrying while JetStream is not ready yet: a cluster that is
+ * forming (or lost its quorum) has no meta leader, so stream requests time out, find no
+ * responder, or answer "temporarily unavailable" / "insufficient resources" until it elects
+ * one, and a replicated stream finds no peers for placement until enough servers are up.
+ * Any other error, or the patience running out, is thrown.
+ */
+export async function retryWhileForming<T>(
+  setup: () => Promise<T>,
+  options: { patienceMs?: number; onRetry?: (attempt: number, error: Error) => void } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.patienceMs ?? STREAM_SETUP_PATIENCE_MS);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await setup();
+    } catch (error) {
+      if (!isClusterForming(error) || Date.now() >= deadline) throw error;
+      options.onRetry?.(attempt, error as Error);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
+    }
+  }
+}
+
+function isClusterForming(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) {
+    // 10005: no suitable peers for placement (fewer servers up than replicas); 10008: JetStream
+    // system temporarily unavailable; 10023: insufficient resources (peers not known yet).
+    return error.status === 503 || [10005, 10008, 10023].includes(error.code);
+  }
+  // nats.js reports a JetStream API request nobody answered as "not enabled" (no responders).
+  return error instanceof Error && ['TimeoutError', 'NoRespondersError', 'JetStreamNotEnabled'].includes(error.name);
+}

@@ -12,16 +12,20 @@ export function dayStart(time: string | Date | number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;
 }
 
-/** Creates the day's partition if it is missing. */
-export async function createDayPartition(tx: SqlExecutor, dayStartMs: number): Promise<void> {
+/**
+ * Creates the day's partition if it is missing. Not inside a transaction: several workers
+ * starting together race on it, and IF NOT EXISTS does not stop the loser failing with
+ * duplicate_table (42P07) or a unique violation on the catalog (23505); the partition then
+ * exists, which is all the caller wants.
+ */
+export async function createDayPartition(client: SqlExecutor, dayStartMs: number): Promise<void> {
   const from = new Date(dayStartMs).toISOString();
   const to = new Date(dayStartMs + DAY_MS).toISOString();
   try {
-    await tx.query(
+    await client.query(
       `CREATE TABLE IF NOT EXISTS sluice.${partitionName(dayStartMs)} PARTITION OF sluice.events FOR VALUES FROM ('${from}') TO ('${to}')`,
     );
   } catch (error) {
-    // Two processes creating the same day at once: IF NOT EXISTS is not race-free; the other one won.
     const code = (error as { code?: string }).code;
     if (code !== '42P07' && code !== '23505') throw error;
   }
