@@ -6,9 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { registerConsole } from '../../src/console-server/index.js';
 import { http, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,38 +25,6 @@ const CHROMIUM_ARGS = [
 const KEY = 'console-e2e-key';
 const TYPE = 'console.check';
 
-/**
- * Where the browser loads the console. The gateway serves it at `/`; when this gateway
- * does not (it was built without the console), a front on its own port serves the console
- * and passes every other request through to the gateway unchanged.
- */
-async function consoleFront(gatewayUrl: string): Promise<{ url: string; close(): Promise<void> }> {
-  const page = await fetch(`${gatewayUrl}/`).then(async (r) => (r.ok ? r.text() : ''));
-  if (page.includes('id="app"')) return { url: gatewayUrl, close: async () => undefined };
-  const front: FastifyInstance = Fastify();
-  front.removeAllContentTypeParsers();
-  front.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  await registerConsole(front, { distDir: DIST });
-  front.all('/*', async (request, reply) => {
-    const headers: Record<string, string> = {};
-    for (const name of ['authorization', 'content-type', 'accept']) {
-      const value = request.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    const answer = await fetch(`${gatewayUrl}${request.url}`, {
-      method: request.method,
-      headers,
-      ...(Buffer.isBuffer(request.body) ? { body: request.body } : {}),
-    });
-    reply.code(answer.status);
-    const type = answer.headers.get('content-type');
-    if (type) reply.header('content-type', type);
-    return reply.send(Buffer.from(await answer.arrayBuffer()));
-  });
-  const url = await front.listen({ port: 0, host: '127.0.0.1' });
-  return { url, close: () => front.close() };
-}
-
 async function send(pipeline: TestPipeline, n: number): Promise<string> {
   const answer = await http<{ id: string }>(`${pipeline.url}/events/${TYPE}`, {
     body: { n, note: `console check ${n}` },
@@ -72,7 +38,6 @@ async function send(pipeline: TestPipeline, n: number): Promise<string> {
 const browserRequired = process.env.SLUICE_REQUIRE_BROWSER === '1' || process.env.CI === 'true';
 describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false : `no browser at ${CHROMIUM}`, timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
-  let front: { url: string; close(): Promise<void> };
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -84,7 +49,9 @@ describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false 
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     pipeline = await startTestPipeline({ env: { SLUICE_API_KEYS: KEY } });
-    front = await consoleFront(pipeline.url);
+    const home = await fetch(`${pipeline.url}/`);
+    assert.equal(home.status, 200, 'the gateway serves the console at / without a key');
+    assert.match(await home.text(), /id="app"/);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(15_000);
@@ -93,12 +60,11 @@ describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false 
 
   after(async () => {
     await browser?.close();
-    await front?.close();
     await pipeline?.stop();
   });
 
   it('asks for the API key once and keeps it for the tab', async () => {
-    await page.goto(`${front.url}/#/events`);
+    await page.goto(`${pipeline.url}/#/events`);
     const key = page.getByLabel('API key', { exact: true });
     await key.waitFor({ timeout: 10_000 });
     await key.fill(KEY);
@@ -149,7 +115,7 @@ describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false 
   });
 
   it('replays a selection of events from the list', async () => {
-    await page.goto(`${front.url}/#/events`);
+    await page.goto(`${pipeline.url}/#/events`);
     for (const id of [ids[1], ids[2]]) await page.locator(`tr[data-event-id="${id}"] input[type="checkbox"]`).check();
     await page.getByRole('button', { name: 'Replay selected (2)' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Replay' }).click();
@@ -160,7 +126,7 @@ describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false 
   });
 
   it('shows live rates, consumer lag and health on the overview', async () => {
-    await page.goto(`${front.url}/#/`);
+    await page.goto(`${pipeline.url}/#/`);
     await send(pipeline, 3);
     // A rate needs two scrapes of /metrics.
     await page.getByTestId('metric-in').filter({ hasText: /\d/ }).waitFor({ timeout: 15_000 });
@@ -173,12 +139,12 @@ describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false 
 
   it('fits a phone-width screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${front.url}/#/events`);
+    await page.goto(`${pipeline.url}/#/events`);
     await page.locator(`tr[data-event-id="${ids[0]}"]`).waitFor({ timeout: 10_000 });
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
     await page.screenshot({ path: join(ARTIFACTS, 'console-phone.png') });
-    await page.goto(`${front.url}/#/events/${ids[0]}`);
+    await page.goto(`${pipeline.url}/#/events/${ids[0]}`);
     await page.getByTestId('event-data').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'console-phone-detail.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
