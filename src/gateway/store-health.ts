@@ -1,9 +1,14 @@
 import type { StorePort } from '../store/index.js';
 
-/** The database's reachability, checked in the background so /health answers without waiting on it. */
+/**
+ * The database's reachability, checked in the background so /health answers without waiting
+ * on it. While the last answer was "down", each read also starts a fresh check (one at a time),
+ * so a database that just came up shows as connected on the next read, not an interval later.
+ */
 export class StoreHealth {
   private ok = false;
   private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
 
   constructor(private readonly store: StorePort, private readonly intervalMs = 2000) {}
 
@@ -13,11 +18,19 @@ export class StoreHealth {
     this.timer.unref();
   }
 
-  private async check(): Promise<void> {
-    this.ok = await Promise.race([this.store.ping(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500).unref())]);
+  private check(): Promise<void> {
+    this.checking ??= Promise.race([this.store.ping(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500).unref())])
+      .then((ok) => {
+        this.ok = ok;
+      })
+      .finally(() => {
+        this.checking = undefined;
+      });
+    return this.checking;
   }
 
   connected(): boolean {
+    if (!this.ok) void this.check();
     return this.ok;
   }
 
