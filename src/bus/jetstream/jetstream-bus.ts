@@ -4,6 +4,7 @@ import {
   JetStreamApiError,
   jetstream,
   jetstreamManager,
+  type Consumer,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
@@ -185,13 +186,10 @@ class JetStreamBus implements BusPort {
       }
     }
     const consumer = await js.consumers.get(stream, options.durable);
-    // A prefetch of two batches keeps one batch arriving while one is written, and leaves the
-    // rest of the stream to the other members of the durable.
-    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 2) });
     // nats-server 2.9 takes one filter subject per consumer: several patterns are filtered here.
     const patterns = options.types !== undefined && options.types.length > 1 ? options.types : undefined;
     const wanted = patterns === undefined ? undefined : (m: JsMsg) => patterns.some((p) => typeMatches(p, m.subject.slice(subjectPrefix.length + 1)));
-    const loop = new BatchLoop(messages, options, handler, (m) => this.delivery(m), this.options.onEvent, wanted);
+    const loop = new BatchLoop(consumer, options, handler, (m) => this.delivery(m), this.options.onEvent, wanted);
     const handle: ConsumerHandle = {
       stop: async (stopOptions) => {
         this.consumers.delete(handle);
@@ -296,52 +294,102 @@ function publishError(error: unknown, payloadLimit: number): SluiceError {
   });
 }
 
+/** How long one pull request waits for messages before the loop asks again. */
+const FETCH_EXPIRES_MS = 5_000;
+
 /**
- * Collects the messages the consumer delivers into batches and hands them to the handler one
- * batch at a time. Messages keep arriving (up to the prefetch) while a batch is being written.
+ * Pulls messages into batches and hands them to the handler one batch at a time. At most two
+ * batches are held (one in the handler, one arriving): a new pull asks only for what the
+ * handler has made room for. `consume()` of nats.js pulls again as soon as messages arrive,
+ * whether or not they were handled, so a slow database let up to `max_ack_pending` messages
+ * pile up in memory (hundreds of MB, and the garbage collector's time with them). Messages
+ * are decoded as they arrive, which overlaps the handler's wait for the database.
  */
 class BatchLoop {
-  private readonly buffer: JsMsg[] = [];
+  private readonly buffer: Delivery[] = [];
+  /** Messages handed to the handler and not yet returned. */
+  private inHand = 0;
+  private readonly limit: number;
   private draining: Promise<void> | undefined;
   private stopped = false;
+  private current: ConsumerMessages | undefined;
+  private roomMade: (() => void) | undefined;
   private readonly done: Promise<void>;
 
   constructor(
-    private readonly messages: ConsumerMessages,
+    private readonly consumer: Consumer,
     private readonly options: ConsumeOptions,
     private readonly handler: BatchHandler,
     private readonly toDelivery: (m: JsMsg) => Delivery,
     private readonly onEvent?: (event: BusLogEvent) => void,
     private readonly wanted?: (m: JsMsg) => boolean,
   ) {
+    this.limit = Math.max(options.batchSize * 2, 2);
     this.done = this.read();
   }
 
+  private room(): number {
+    return this.limit - this.buffer.length - this.inHand;
+  }
+
   private async read(): Promise<void> {
-    for await (const m of this.messages) {
-      if (this.stopped) {
-        m.nak();
+    while (!this.stopped) {
+      // Pull again once half a batch fits, so a pull is not spent on a handful of messages.
+      if (this.room() < Math.max(1, Math.floor(this.options.batchSize / 2))) {
+        await new Promise<void>((resolve) => (this.roomMade = resolve));
         continue;
       }
-      if (this.wanted !== undefined && !this.wanted(m)) {
-        m.ack();
-        continue;
+      const started = performance.now();
+      let received = 0;
+      try {
+        const messages = await this.consumer.fetch({ max_messages: this.room(), expires: FETCH_EXPIRES_MS });
+        this.current = messages;
+        if (this.stopped) await messages.close();
+        for await (const m of messages) {
+          received++;
+          if (this.stopped) {
+            m.nak();
+            continue;
+          }
+          if (this.wanted !== undefined && !this.wanted(m)) {
+            m.ack();
+            continue;
+          }
+          try {
+            this.buffer.push(this.toDelivery(m));
+          } catch (error) {
+            this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
+            m.nak(1000);
+            continue;
+          }
+          this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
+      } finally {
+        this.current = undefined;
       }
-      this.buffer.push(m);
-      this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+      // A pull that ended at once with nothing (the server refused it, the connection is away): do not spin.
+      if (received === 0 && !this.stopped && performance.now() - started < 500) await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.buffer.length > 0 && !this.stopped) {
-        const batch = this.buffer.splice(0, this.options.batchSize);
+        const taken = this.buffer.splice(0, this.options.batchSize);
+        this.inHand = taken.length;
         try {
-          await this.handler(batch.map(this.toDelivery));
+          await this.handler(taken);
         } catch (error) {
           // The handler settles each delivery itself; an escape here is a bug. Redeliver rather than lose.
           this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
-          for (const m of batch) m.nak(1000);
+          for (const d of taken) d.nak(1000);
+        } finally {
+          this.inHand = 0;
+          this.roomMade?.();
+          this.roomMade = undefined;
         }
       }
     } finally {
@@ -352,11 +400,12 @@ class BatchLoop {
 
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
-    await this.messages.close().catch(() => undefined);
+    this.roomMade?.();
+    await this.current?.close().catch(() => undefined);
     const inFlight = this.draining ?? Promise.resolve();
     await Promise.race([inFlight, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     // Whatever was buffered but not handed to the handler goes back at once.
-    for (const m of this.buffer.splice(0)) m.nak();
+    for (const d of this.buffer.splice(0)) d.nak(0);
     await Promise.race([this.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 }
