@@ -28,6 +28,7 @@ import type {
   PublishRequest,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
+import { AckPublisher } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, type StreamSettings } from './stream-setup.js';
 import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
@@ -71,6 +72,7 @@ class JetStreamBus implements BusPort {
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly lookupSubject: string;
   private readonly writes = new WriteCoalescer();
+  private acks: AckPublisher | undefined;
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.lookupSubject = `_SLUICE.${options.streams.stream}.lookup`;
@@ -85,6 +87,7 @@ class JetStreamBus implements BusPort {
     this.payloadLimit = nc.info?.max_payload ?? this.payloadLimit;
     this.jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
     this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
+    this.acks = new AckPublisher(nc, this.options.publishTimeoutMs);
     await ensureStream(this.jsm, eventsStreamConfig(this.options.streams));
     await ensureStream(this.jsm, deadLetterStreamConfig(this.options.streams));
     void this.watchStatus(nc);
@@ -114,7 +117,8 @@ class JetStreamBus implements BusPort {
   }
 
   async publish(request: PublishRequest): Promise<PublishAck> {
-    const js = this.client();
+    this.client();
+    const acks = this.acks!;
     const { envelope, replay } = request;
     if (!this.connected) {
       throw new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
@@ -124,13 +128,7 @@ class JetStreamBus implements BusPort {
     }
     const headers = envelopeHeaders(envelope, replay);
     try {
-      const ack = await this.writes.run(() =>
-        js.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, {
-          msgID: headers.get(HEADER.msgId),
-          headers,
-          timeout: this.options.publishTimeoutMs,
-        }),
-      );
+      const ack = await this.writes.run(() => acks.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, headers));
       if (replay === undefined) this.recent.remember(envelope.id, ack.seq);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
@@ -262,6 +260,7 @@ class JetStreamBus implements BusPort {
   async stop(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
     this.lookupSubscription?.unsubscribe();
+    this.acks?.close();
     if (this.nc !== undefined && !this.nc.isClosed()) {
       await this.nc.drain().catch(() => this.nc?.close());
     }
