@@ -1,6 +1,7 @@
 /**
  * Pipelined JetStream publishing in its own process, with Sluice's connection settings.
  *   raw <natsUrl> <subject> <seconds>            baseline: payload only, 1000 in flight; prints {published, seconds}
+ *   raw-headers <natsUrl> <subject> <seconds>    the same with Sluice's headers and Nats-Msg-Id (attributes their cost)
  *   prefill <natsUrl> <prefix> <count>           Sluice envelopes (half of them entity events) for the worker drain
  */
 import { jetstream } from '@nats-io/jetstream';
@@ -37,6 +38,18 @@ if (mode === 'raw') {
   const until = performance.now() + Number(amount) * 1000;
   const t0 = performance.now();
   const published = await pipeline(() => (performance.now() < until ? () => js.publish(target!, payload) : null));
+  process.stdout.write(`${JSON.stringify({ published, seconds: (performance.now() - t0) / 1000 })}\n`);
+} else if (mode === 'raw-headers') {
+  const payload = encoder.encode(eventBody(0));
+  const receivedAt = new Date().toISOString();
+  const until = performance.now() + Number(amount) * 1000;
+  const t0 = performance.now();
+  const published = await pipeline(() => {
+    if (performance.now() >= until) return null;
+    const id = newEventId();
+    const headers = envelopeHeaders({ id, type: 'order.created', source: '/bench', time: receivedAt, receivedAt, data: payload });
+    return () => js.publish(target!, payload, { msgID: id, headers });
+  });
   process.stdout.write(`${JSON.stringify({ published, seconds: (performance.now() - t0) / 1000 })}\n`);
 } else if (mode === 'prefill') {
   const count = Number(amount);

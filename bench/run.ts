@@ -7,6 +7,8 @@
  *   npm run bench -- --seconds 5           shorter load runs
  *   npm run bench -- --archive 10000000    also list GET /events over an archive of that size
  *   npm run bench -- --no-build            skip `npm run build`
+ *   npm run bench -- --only drain,batch    some sections: hello, naive, single, batch, raw, drain, e2e, startup
+ *   npm run bench -- --prof DIR            Sluice processes write `node --cpu-prof` profiles into DIR
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,10 @@ const DRAIN_EVENTS = Number(flag('--drain') ?? 200_000);
 const CONNECTIONS = 100;
 const BATCH_LINES = 1000;
 const BATCH_CONNECTIONS = 4;
+const ONLY = flag('--only')?.split(',');
+const PROFILE_DIR = flag('--prof');
+/** Is a section of the run selected (`--only`)? The raw COPY baseline runs with the drain. */
+const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section) || (section === 'copy' && ONLY.includes('drain'));
 
 interface Row {
   workload: string;
@@ -63,6 +69,7 @@ const children = new Set<ChildProcess>();
 const log = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
 function startProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
+  if (PROFILE_DIR !== undefined && args[0] === 'bin/sluice.js') args = ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, ...args];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -214,16 +221,16 @@ async function main(): Promise<void> {
     if (migrated.status !== 0) throw new Error('sluice migrate failed');
 
     // Baseline: Fastify hello world.
-    log('fastify hello-world');
-    {
+    if (want('hello')) {
+      log('fastify hello-world');
       const { child, url } = await startBaseline('bench/servers/hello.ts', []);
       rows.push(httpRow('fastify hello-world POST', await measure(child.pid!, singleLoad(url))));
       await stopProcess(child);
     }
 
     // Baseline: the naive gateway.
-    log('naive gateway');
-    {
+    if (want('naive')) {
+      log('naive gateway');
       const n = names('naive');
       await jsm.streams.add({ name: n.stream, subjects: [`${n.prefix}.>`] });
       const { child, url } = await startBaseline('bench/servers/naive.ts', [nats.url, n.prefix]);
@@ -233,9 +240,9 @@ async function main(): Promise<void> {
     }
 
     // Sluice gateway: single events, then at half that rate for latency, then /health.
-    log('sluice gateway, single events');
-    const single = names('single');
-    {
+    if (want('single')) {
+      log('sluice gateway, single events');
+      const single = names('single');
       const { child, url, startupMs } = await startGateway('gateway', sluiceEnv(nats, db, single));
       extra.startupJetStreamPostgresMs = Math.round(startupMs);
       const full = httpRow('sluice POST /events/{type}', await measure(child.pid!, singleLoad(url)), 1, 'fastify hello-world POST');
@@ -252,8 +259,8 @@ async function main(): Promise<void> {
     }
 
     // Sluice gateway: NDJSON batches.
-    log('sluice gateway, NDJSON batches');
-    {
+    if (want('batch')) {
+      log('sluice gateway, NDJSON batches');
       const n = names('batch');
       const { child, url } = await startGateway('gateway', sluiceEnv(nats, db, n, { SLUICE_MAX_INFLIGHT: String(BATCH_LINES * BATCH_CONNECTIONS * 2) }));
       const bodyFile = join(scratch, 'batch.ndjson');
@@ -265,8 +272,8 @@ async function main(): Promise<void> {
     }
 
     // Baseline: raw pipelined JetStream publish.
-    log('raw pipelined publish');
-    {
+    if (want('raw')) {
+      log('raw pipelined publish');
       const n = names('raw');
       await jsm.streams.add({ name: n.stream, subjects: [`${n.prefix}.>`] });
       const child = startProcess(['--import', 'tsx', 'bench/publish.ts', 'raw', nats.url, `${n.prefix}.raw`, String(SECONDS)]);
@@ -299,8 +306,8 @@ async function main(): Promise<void> {
     }
 
     // Baseline: raw COPY of the same archive rows into the same table.
-    log(`raw COPY of ${DRAIN_EVENTS} rows`);
-    {
+    if (want('copy')) {
+      log(`raw COPY of ${DRAIN_EVENTS} rows`);
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       const { rows: [backend] } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -327,9 +334,9 @@ async function main(): Promise<void> {
     }
 
     // The worker alone, draining a pre-filled stream.
-    log(`worker drain of ${DRAIN_EVENTS} events (prefill)`);
     let drainRate = 0;
-    {
+    if (want('drain')) {
+      log(`worker drain of ${DRAIN_EVENTS} events (prefill)`);
       const n = names('drain');
       await jsm.streams.add({ name: n.stream, subjects: [`${n.prefix}.>`] });
       await runJson(['--import', 'tsx', 'bench/publish.ts', 'prefill', nats.url, n.prefix, String(DRAIN_EVENTS)]);
@@ -373,11 +380,12 @@ async function main(): Promise<void> {
     }
 
     // End to end: HTTP → 202 → worker → persisted, at a rate both sides can hold.
-    log('end to end');
-    const e2e = names('e2e');
     let e2eGateway: { child: ChildProcess; url: string } | undefined;
-    {
-      const singleRate = rows.find((r) => r.workload === 'sluice POST /events/{type}')!.eventsPerSecond;
+    if (want('e2e')) {
+      log('end to end');
+      const e2e = names('e2e');
+      const singleRate = rows.find((r) => r.workload === 'sluice POST /events/{type}')?.eventsPerSecond ?? 2000;
+      drainRate ||= 2000;
       const rate = Math.max(100, Math.round(Math.min(singleRate, drainRate) / 2));
       const gateway = await startGateway('gateway', sluiceEnv(nats, db, e2e));
       e2eGateway = gateway;
@@ -411,11 +419,11 @@ async function main(): Promise<void> {
       await stopProcess(worker);
     }
 
-    if (ARCHIVE_ROWS > 0) await archiveListing(db, e2eGateway.url);
-    await stopProcess(e2eGateway.child);
+    if (ARCHIVE_ROWS > 0 && e2eGateway !== undefined) await archiveListing(db, e2eGateway.url);
+    if (e2eGateway !== undefined) await stopProcess(e2eGateway.child);
 
-    log('start-up, embedded');
-    {
+    if (want('startup')) {
+      log('start-up, embedded');
       const dataDir = join(scratch, 'embedded');
       const { child, startupMs } = await startGateway('dev', { SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'warn', HOST: '127.0.0.1', SLUICE_ENTITIES: join(ROOT, 'bench/entities.yaml') });
       extra.startupEmbeddedMs = Math.round(startupMs);

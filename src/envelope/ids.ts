@@ -3,9 +3,30 @@ import { v5 as uuidV5, v7 as uuidV7, validate as uuidValidate } from 'uuid';
 /** Namespace for ids derived from idempotency keys (fixed: changing it would break dedupe across versions). */
 const IDEMPOTENCY_NAMESPACE = '5b1c0e7a-52f3-4c1e-9a8e-2f0d3b6c9a41';
 
+/** Random bytes for ids, drawn from the system 4 KiB at a time: one call per id was 7 % of a batch's CPU. */
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+/** The millisecond and counter of the last id, as uuid keeps them, so ids of one process sort in order. */
+const last = { msecs: -Infinity, seq: 0 };
+
 /** A new event id: UUID v7, so ids sort roughly by time and index well. */
 export function newEventId(): string {
-  return uuidV7();
+  if (poolAt + 16 > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+    poolAt = 0;
+  }
+  const random = pool.subarray(poolAt, poolAt + 16);
+  poolAt += 16;
+  const now = Date.now();
+  if (now > last.msecs) {
+    last.msecs = now;
+    last.seq = ((random[6]! & 0x7f) << 24) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;
+  } else {
+    last.seq = (last.seq + 1) | 0;
+    if (last.seq === 0) last.msecs++;
+  }
+  return uuidV7({ random, msecs: last.msecs, seq: last.seq });
 }
 
 /**

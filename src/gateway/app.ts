@@ -111,7 +111,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   await app.ready();
-  await storeHealth.start();
+  storeHealth.start();
   return {
     app,
     routes,

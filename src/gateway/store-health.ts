@@ -12,8 +12,9 @@ export class StoreHealth {
 
   constructor(private readonly store: StorePort, private readonly intervalMs = 2000) {}
 
-  async start(): Promise<void> {
-    await this.check();
+  /** Starts checking; does not wait for the first answer, so the gateway listens without waiting on the database. */
+  start(): void {
+    void this.check();
     this.timer = setInterval(() => void this.check(), this.intervalMs);
     this.timer.unref();
   }

@@ -9,6 +9,11 @@ export interface SqlResult<Row> {
 
 export interface SqlExecutor {
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>>;
+  /**
+   * Runs `COPY … FROM STDIN` with `body` in PostgreSQL's text format (see `copyLine`). Only
+   * clients where COPY is the faster path provide it; callers fall back to set-based INSERTs.
+   */
+  copyFrom?(sql: string, body: string): Promise<void>;
 }
 
 export interface SqlClient extends SqlExecutor {

@@ -29,10 +29,13 @@ export interface Worker {
 const MAX_PAUSE_MS = 10_000;
 const LAG_INTERVAL_MS = 5_000;
 const MAINTENANCE_INTERVAL_MS = 3_600_000;
+/** Batches of at least this many events are written as two concurrent transactions (PostgreSQL). */
+const SPLIT_AT = 64;
 
 /**
- * The consume → validate → write → ack loop. A batch is written in one transaction and acked
- * only after it commits. An unreachable database pauses the worker (never counted against the
+ * The consume → validate → write → ack loop. A batch is written in one transaction (two
+ * concurrent ones for a large batch on PostgreSQL, split by event id) and each event is acked
+ * only after its transaction commits. An unreachable database pauses the worker (never counted against the
  * events); an event that breaks its batch is isolated, retried with growing delays, and after
  * `maxDeliver` failures marked failed and dead-lettered.
  */
@@ -105,9 +108,8 @@ export function createWorker(options: WorkerOptions): Worker {
     else logger.warn({ err: asError(error).message }, 'bus unavailable; batch handed back for redelivery');
   };
 
-  const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
-    metrics.workerBatchSize.observe(batch.length);
-    const items = batch.map((d) => prepareItem(d, options.entities));
+  /** Writes part of a batch in one transaction; a bad event in it is isolated by writing its events one by one. */
+  const handlePart = async (items: WriteItem[], batch: readonly Delivery[]): Promise<void> => {
     try {
       await write(items, batch);
       pauseMs = 0;
@@ -125,6 +127,27 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     }
     pauseMs = 0;
+  };
+
+  const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
+    metrics.workerBatchSize.observe(batch.length);
+    const items = batch.map((d) => prepareItem(d, options.entities));
+    if (store.kind !== 'postgres' || batch.length < SPLIT_AT) return handlePart(items, batch);
+    // Two transactions on two connections: one part's rows are sent while the database writes
+    // the other's, and the server works on both at once. The parts split by event id, so every
+    // copy of an id (a replay next to its original) stays in one transaction and the parts
+    // touch disjoint status and archive rows; entity rows they share are locked in key order
+    // by both (see upsertStatement), so the two cannot deadlock.
+    const parts: Array<{ items: WriteItem[]; batch: Delivery[] }> = [
+      { items: [], batch: [] },
+      { items: [], batch: [] },
+    ];
+    for (let i = 0; i < batch.length; i++) {
+      const part = parts[batch[i]!.envelope.id.charCodeAt(batch[i]!.envelope.id.length - 1) & 1]!;
+      part.items.push(items[i]!);
+      part.batch.push(batch[i]!);
+    }
+    await Promise.all(parts.map((p) => (p.batch.length === 0 ? undefined : handlePart(p.items, p.batch))));
   };
 
   /** One OpenTelemetry span per batch, linked to each event's trace (a no-op without an SDK). */

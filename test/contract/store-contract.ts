@@ -155,6 +155,23 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal(await store.getStatus(newEventId()), null);
     });
 
+    test('keeps tabs, newlines and backslashes in data, attributes and failure reasons exactly', async () => {
+      const text = '{\n\t"path": "C:\\\\temp\\\\new",\r\n  "note": "a\\tb\\nc\\\\N"\n}';
+      const env = envelope('note.escaped', null, { data: encoder.encode(text), source: '/src\twith tab', subject: 'line1\\nline2\\', extensions: { odd: 'x\ty' } });
+      const failed = envelope('note.escaped', { n: 1 });
+      await store.writeBatch([item(env), { ...item(failed), failure: 'broken:\n\tline two \\N' }]);
+      const got = await store.getEvent(env.id);
+      assert.ok(got !== null);
+      assert.deepEqual(JSON.parse(got.dataText), JSON.parse(text));
+      assert.equal(got.source, '/src\twith tab');
+      assert.equal(got.subject, 'line1\\nline2\\');
+      assert.deepEqual(got.extensions, { odd: 'x\ty' });
+      const status = await store.getStatus(failed.id);
+      assert.equal(status?.status, 'failed');
+      assert.equal(status?.error, 'broken:\n\tline two \\N');
+      assert.equal((await store.getStatus(env.id))?.status, 'persisted');
+    });
+
     test('lists by type pattern, source, time, status and sequence window, in stream order', async () => {
       const tag = `l${Date.now()}`;
       const items = [`${tag}.a`, `${tag}.b`, `${tag}.a.x`, `${tag}.c`].map((type) => item(envelope(type, { type }, { source: `/src/${type.endsWith('c') ? 'other' : 'main'}` })));

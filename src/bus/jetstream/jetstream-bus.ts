@@ -4,6 +4,7 @@ import {
   JetStreamApiError,
   jetstream,
   jetstreamManager,
+  type Consumer,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
@@ -27,6 +28,7 @@ import type {
   PublishRequest,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
+import { AckPublisher } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
 import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
@@ -53,8 +55,6 @@ const RECENT_IDS = 200_000;
 const LOOKUP_TIMEOUT_MS = 300;
 /** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
 const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
-
-const PULL_EXPIRES_MS = 5_000;
 
 /** Waits (up to 10 s) until a replicated consumer has elected its leader, so the first pull is not lost. */
 async function waitForConsumerLeader(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
@@ -83,6 +83,7 @@ class JetStreamBus implements BusPort {
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly lookupSubject: string;
   private readonly writes = new WriteCoalescer();
+  private acks: AckPublisher | undefined;
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.lookupSubject = `_SLUICE.${options.streams.stream}.lookup`;
@@ -95,6 +96,7 @@ class JetStreamBus implements BusPort {
     this.nc = nc;
     this.connected = true;
     this.payloadLimit = nc.info?.max_payload ?? this.payloadLimit;
+    // A cluster still forming has no meta leader yet: stream setup is retried until it has.
     this.jsm = await retryWhileForming(
       async () => {
         const jsm = await jetstreamManager(nc, { timeout: this.options.publishTimeoutMs });
@@ -105,6 +107,7 @@ class JetStreamBus implements BusPort {
       { onRetry: (attempt, error) => this.options.onEvent?.({ kind: 'stream-setup-retry', attempt, error: error.message }) },
     );
     this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
+    this.acks = new AckPublisher(nc, this.options.publishTimeoutMs);
     void this.watchStatus(nc);
     this.lookupSubscription = nc.subscribe(this.lookupSubject, {
       callback: (_error, msg) => {
@@ -132,7 +135,8 @@ class JetStreamBus implements BusPort {
   }
 
   async publish(request: PublishRequest): Promise<PublishAck> {
-    const js = this.client();
+    this.client();
+    const acks = this.acks!;
     const { envelope, replay } = request;
     if (!this.connected) {
       throw new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
@@ -142,13 +146,7 @@ class JetStreamBus implements BusPort {
     }
     const headers = envelopeHeaders(envelope, replay);
     try {
-      const ack = await this.writes.run(() =>
-        js.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, {
-          msgID: headers.get(HEADER.msgId),
-          headers,
-          timeout: this.options.publishTimeoutMs,
-        }),
-      );
+      const ack = await this.writes.run(() => acks.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, headers));
       if (replay === undefined) this.recent.remember(envelope.id, ack.seq);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
@@ -160,11 +158,10 @@ class JetStreamBus implements BusPort {
     return Promise.all(requests.map((r) => this.publish(r).catch((error: Error) => error)));
   }
 
-  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void> {
+  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void> {
     const js = this.client();
     const headers = envelopeHeaders(delivery.envelope);
-    // One message id per message given up on: a retried batch does not dead-letter it twice, a replay that fails again does.
-    const msgId = `${delivery.envelope.id}:dlq:${delivery.streamSeq ?? delivery.seq}`;
+    const msgId = `${delivery.envelope.id}:dlq:${Date.now()}`;
     headers.set(HEADER.msgId, msgId);
     headers.set(HEADER.deadLetterReason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     headers.set(HEADER.deadLetterSeq, String(delivery.seq));
@@ -206,16 +203,10 @@ class JetStreamBus implements BusPort {
     }
     await waitForConsumerLeader(jsm, stream, options.durable);
     const consumer = await js.consumers.get(stream, options.durable);
-    // A prefetch of two batches keeps one batch arriving while one is written, and leaves the
-    // rest of the stream to the other members of the durable. A pull request sent while a
-    // replicated consumer has no leader (just created, or its leader died) is lost; nats.js
-    // notices only after two missed heartbeats (half of `expires` each), so keep `expires`
-    // short or the worker idles for 30 s.
-    const messages = await consumer.consume({ max_messages: Math.max(options.batchSize * 2, 2), expires: PULL_EXPIRES_MS });
     // nats-server 2.9 takes one filter subject per consumer: several patterns are filtered here.
     const patterns = options.types !== undefined && options.types.length > 1 ? options.types : undefined;
     const wanted = patterns === undefined ? undefined : (m: JsMsg) => patterns.some((p) => typeMatches(p, m.subject.slice(subjectPrefix.length + 1)));
-    const loop = new BatchLoop(messages, options, handler, (m) => this.delivery(m), this.options.onEvent, wanted);
+    const loop = new BatchLoop(consumer, options, handler, (m) => this.delivery(m), this.options.onEvent, wanted);
     const handle: ConsumerHandle = {
       stop: async (stopOptions) => {
         this.consumers.delete(handle);
@@ -288,6 +279,7 @@ class JetStreamBus implements BusPort {
   async stop(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
     this.lookupSubscription?.unsubscribe();
+    this.acks?.close();
     if (this.nc !== undefined && !this.nc.isClosed()) {
       await this.nc.drain().catch(() => this.nc?.close());
     }
@@ -320,64 +312,102 @@ function publishError(error: unknown, payloadLimit: number): SluiceError {
   });
 }
 
+/** How long one pull request waits for messages before the loop asks again. */
+const FETCH_EXPIRES_MS = 5_000;
+
 /**
- * Collects the messages the consumer delivers into batches and hands them to the handler one
- * batch at a time. Messages keep arriving (up to the prefetch) while a batch is being written.
+ * Pulls messages into batches and hands them to the handler one batch at a time. At most two
+ * batches are held (one in the handler, one arriving): a new pull asks only for what the
+ * handler has made room for. `consume()` of nats.js pulls again as soon as messages arrive,
+ * whether or not they were handled, so a slow database let up to `max_ack_pending` messages
+ * pile up in memory (hundreds of MB, and the garbage collector's time with them). Messages
+ * are decoded as they arrive, which overlaps the handler's wait for the database.
  */
 class BatchLoop {
-  private readonly buffer: JsMsg[] = [];
-  private readonly waiting: Array<() => void> = [];
+  private readonly buffer: Delivery[] = [];
+  /** Messages handed to the handler and not yet returned. */
+  private inHand = 0;
+  private readonly limit: number;
   private draining: Promise<void> | undefined;
   private stopped = false;
+  private current: ConsumerMessages | undefined;
+  private roomMade: (() => void) | undefined;
   private readonly done: Promise<void>;
 
   constructor(
-    private readonly messages: ConsumerMessages,
+    private readonly consumer: Consumer,
     private readonly options: ConsumeOptions,
     private readonly handler: BatchHandler,
     private readonly toDelivery: (m: JsMsg) => Delivery,
     private readonly onEvent?: (event: BusLogEvent) => void,
     private readonly wanted?: (m: JsMsg) => boolean,
   ) {
+    this.limit = Math.max(options.batchSize * 2, 2);
     this.done = this.read();
   }
 
-  private async read(): Promise<void> {
-    for await (const m of this.messages) {
-      if (this.stopped) {
-        m.nak();
-        continue;
-      }
-      if (this.wanted !== undefined && !this.wanted(m)) {
-        m.ack();
-        continue;
-      }
-      this.buffer.push(m);
-      this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
-      // nats.js sends its next pull request only when the iterator is read past it: while a
-      // whole batch already waits, stop reading, or one worker would pull the stream up to the
-      // consumer's max_ack_pending and leave the other workers idle.
-      while (this.buffer.length >= this.options.batchSize && !this.stopped) {
-        await new Promise<void>((resolve) => this.waiting.push(resolve));
-      }
-    }
+  private room(): number {
+    return this.limit - this.buffer.length - this.inHand;
   }
 
-  private wake(): void {
-    for (const resolve of this.waiting.splice(0)) resolve();
+  private async read(): Promise<void> {
+    while (!this.stopped) {
+      // Pull again once half a batch fits, so a pull is not spent on a handful of messages.
+      if (this.room() < Math.max(1, Math.floor(this.options.batchSize / 2))) {
+        await new Promise<void>((resolve) => (this.roomMade = resolve));
+        continue;
+      }
+      const started = performance.now();
+      let received = 0;
+      try {
+        const messages = await this.consumer.fetch({ max_messages: this.room(), expires: FETCH_EXPIRES_MS });
+        this.current = messages;
+        if (this.stopped) await messages.close();
+        for await (const m of messages) {
+          received++;
+          if (this.stopped) {
+            m.nak();
+            continue;
+          }
+          if (this.wanted !== undefined && !this.wanted(m)) {
+            m.ack();
+            continue;
+          }
+          try {
+            this.buffer.push(this.toDelivery(m));
+          } catch (error) {
+            this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
+            m.nak(1000);
+            continue;
+          }
+          this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
+      } finally {
+        this.current = undefined;
+      }
+      // A pull that ended at once with nothing (the server refused it, the connection is away): do not spin.
+      if (received === 0 && !this.stopped && performance.now() - started < 500) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.buffer.length > 0 && !this.stopped) {
-        const batch = this.buffer.splice(0, this.options.batchSize);
-        this.wake();
+        const taken = this.buffer.splice(0, this.options.batchSize);
+        this.inHand = taken.length;
         try {
-          await this.handler(batch.map(this.toDelivery));
+          await this.handler(taken);
         } catch (error) {
           // The handler settles each delivery itself; an escape here is a bug. Redeliver rather than lose.
           this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
-          for (const m of batch) m.nak(1000);
+          for (const d of taken) d.nak(1000);
+        } finally {
+          this.inHand = 0;
+          this.roomMade?.();
+          this.roomMade = undefined;
         }
       }
     } finally {
@@ -388,12 +418,12 @@ class BatchLoop {
 
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
-    this.wake();
-    await this.messages.close().catch(() => undefined);
+    this.roomMade?.();
+    await this.current?.close().catch(() => undefined);
     const inFlight = this.draining ?? Promise.resolve();
     await Promise.race([inFlight, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     // Whatever was buffered but not handed to the handler goes back at once.
-    for (const m of this.buffer.splice(0)) m.nak();
+    for (const d of this.buffer.splice(0)) d.nak(0);
     await Promise.race([this.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 }

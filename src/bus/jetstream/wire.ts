@@ -60,35 +60,75 @@ export interface DecodedMessage {
 /** Reads an event back from NATS headers and payload. Returns null for a message that is not a Sluice event. */
 export function decodeEnvelope(h: MsgHdrs | undefined, data: Uint8Array, subject: string, subjectPrefix: string): DecodedMessage | null {
   if (h === undefined) return null;
-  const id = h.get(HEADER.id);
-  if (id === '') return null;
-  const type = h.get(HEADER.type) || subject.slice(subjectPrefix.length + 1);
+  // One pass over the headers: `MsgHdrs.get` scans every key on each call, and the worker
+  // decodes every message it consumes.
+  let id = '';
+  let type = '';
+  let source = '';
+  let time = '';
+  let receivedAt = '';
+  let subjectAttr = '';
+  let originId = '';
+  let entity = '';
+  let traceparent = '';
+  let replaySeq = '';
+  let replayId = '';
   let extensions: Record<string, string> | undefined;
   for (const [name, values] of h) {
+    const value = values[0] ?? '';
+    switch (name) {
+      case HEADER.id:
+        id = value;
+        continue;
+      case HEADER.type:
+        type = value;
+        continue;
+      case HEADER.source:
+        source = value;
+        continue;
+      case HEADER.time:
+        time = value;
+        continue;
+      case HEADER.receivedAt:
+        receivedAt = value;
+        continue;
+      case HEADER.subject:
+        subjectAttr = value;
+        continue;
+      case HEADER.originId:
+        originId = value;
+        continue;
+      case HEADER.entity:
+        entity = value;
+        continue;
+      case HEADER.traceparent:
+        traceparent = value;
+        continue;
+      case HEADER.replaySeq:
+        replaySeq = value;
+        continue;
+      case HEADER.replayId:
+        replayId = value;
+        continue;
+    }
     const lower = name.toLowerCase();
     if (!lower.startsWith('ce-') || RESERVED.has(lower)) continue;
-    (extensions ??= {})[lower.slice(3)] = values[0] ?? '';
+    (extensions ??= {})[lower.slice(3)] = value;
   }
-  const receivedAt = h.get(HEADER.receivedAt);
-  const optional = (name: string): string | undefined => h.get(name) || undefined;
-  const subjectAttr = optional(HEADER.subject);
-  const originId = optional(HEADER.originId);
-  const entity = optional(HEADER.entity);
-  const traceparent = optional(HEADER.traceparent);
+  if (id === '') return null;
   const envelope: EventEnvelope = {
     id,
-    type,
-    source: h.get(HEADER.source) || '/sluice',
-    time: h.get(HEADER.time) || receivedAt,
+    type: type || subject.slice(subjectPrefix.length + 1),
+    source: source || '/sluice',
+    time: time || receivedAt,
     receivedAt,
     data,
-    ...(subjectAttr !== undefined ? { subject: subjectAttr } : {}),
-    ...(originId !== undefined ? { originId } : {}),
-    ...(entity !== undefined ? { entity } : {}),
-    ...(traceparent !== undefined ? { traceparent } : {}),
+    ...(subjectAttr !== '' ? { subject: subjectAttr } : {}),
+    ...(originId !== '' ? { originId } : {}),
+    ...(entity !== '' ? { entity } : {}),
+    ...(traceparent !== '' ? { traceparent } : {}),
     ...(extensions !== undefined ? { extensions } : {}),
   };
-  const replaySeq = h.get(HEADER.replaySeq);
   if (replaySeq === '') return { envelope };
-  return { envelope, replay: { originalSeq: Number(replaySeq), replayId: h.get(HEADER.replayId) } };
+  return { envelope, replay: { originalSeq: Number(replaySeq), replayId } };
 }

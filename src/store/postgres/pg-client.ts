@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { from as copyStream } from 'pg-copy-streams';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
 
 // bigint columns (stream sequences) fit in a JS number; read them as numbers.
@@ -48,6 +49,13 @@ export function createPgClient(options: PgClientOptions): SqlClient {
             const result = await client.query(text, params as unknown[] | undefined);
             return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
           },
+          copyFrom: (sql, body) =>
+            new Promise<void>((resolve, reject) => {
+              const stream = client.query(copyStream(sql));
+              stream.on('finish', resolve);
+              stream.on('error', reject);
+              stream.end(body);
+            }),
         };
         const value = await fn(tx);
         await client.query('COMMIT');

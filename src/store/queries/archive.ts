@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../sql-client.js';
 import type { StoredEvent } from '../port.js';
+import { copyValue as v } from './copy-text.js';
 
 /** One archive row, as the worker hands it over. */
 export interface ArchiveRow {
@@ -17,9 +18,19 @@ export interface ArchiveRow {
   readonly extensionsText: string | null;
 }
 
-/** Inserts archive rows with one set-based statement. */
+const ARCHIVE_COLUMNS = 'id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions';
+
+/** Inserts archive rows: COPY where the client has it (about half the database time), else one set-based INSERT. */
 export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveRow[]): Promise<void> {
   if (rows.length === 0) return;
+  if (tx.copyFrom !== undefined) {
+    let body = '';
+    for (const r of rows) {
+      body += `${v(r.id)}\t${v(r.type)}\t${v(r.source)}\t${v(r.subject)}\t${v(r.time)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.dataText)}\t${v(r.originId)}\t${v(r.entityType)}\t${v(r.traceparent)}\t${v(r.extensionsText)}\n`;
+    }
+    await tx.copyFrom(`COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body);
+    return;
+  }
   const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
   for (const r of rows) {
     columns[0]!.push(r.id);
@@ -36,7 +47,7 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
     columns[11]!.push(r.extensionsText);
   }
   await tx.query(
-    `INSERT INTO sluice.events (id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions)
+    `INSERT INTO sluice.events (${ARCHIVE_COLUMNS})
      SELECT id, type, source, subject, time, received_at, stream_seq, data::jsonb, origin_id, entity_type, traceparent, extensions::jsonb
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
        AS t(id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions)`,

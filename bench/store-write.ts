@@ -1,0 +1,128 @@
+/**
+ * The worker's database write alone: `writeBatch` of BATCH events, BATCHES times, against a
+ * fresh PostgreSQL database (or the embedded one with `--embedded`), with the time each
+ * statement took. Attributes the worker drain's database time without NATS in the way.
+ *
+ *   node --import tsx bench/store-write.ts [--batches 50] [--batch 1000] [--embedded]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileEntities, loadEntityFile } from '../src/entities/index.js';
+import { newEventId } from '../src/envelope/index.js';
+import { createEntityTables, createSqlStore, type SqlClient, type SqlExecutor, type WriteItem } from '../src/store/index.js';
+import { createEmbeddedSqlClient } from '../src/store/embedded/index.js';
+import { createPgClient } from '../src/store/postgres/index.js';
+import { prepareItem } from '../src/worker/index.js';
+import { createTestDatabase } from '../test/helpers/db.js';
+import { eventBody } from './payload.js';
+import { cpuSeconds } from './proc.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = argv.indexOf(name);
+  return i === -1 ? fallback : Number(argv[i + 1]);
+};
+const BATCHES = flag('--batches', 50);
+const BATCH = flag('--batch', 1000);
+const EMBEDDED = argv.includes('--embedded');
+
+/** Statement text (its first words) → total milliseconds and count. */
+const timings = new Map<string, { ms: number; count: number }>();
+const label = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, 60);
+const note = (text: string, ms: number): void => {
+  const key = label(text);
+  const t = timings.get(key) ?? { ms: 0, count: 0 };
+  t.ms += ms;
+  t.count++;
+  timings.set(key, t);
+};
+const timed = <T extends SqlExecutor>(executor: T): T =>
+  ({
+    ...executor,
+    ...(executor.copyFrom !== undefined
+      ? {
+          copyFrom: async (sql: string, body: string) => {
+            const t0 = performance.now();
+            try {
+              await executor.copyFrom!(sql, body);
+            } finally {
+              note(sql, performance.now() - t0);
+            }
+          },
+        }
+      : {}),
+    query: async (text: string, params?: readonly unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await executor.query(text, params);
+      } finally {
+        note(text, performance.now() - t0);
+      }
+    },
+  }) as T;
+
+function timedClient(client: SqlClient): SqlClient {
+  return {
+    ...timed(client),
+    kind: client.kind,
+    exec: (sql) => client.exec(sql),
+    close: () => client.close(),
+    transaction: (fn) =>
+      client.transaction(async (tx) => {
+        const t0 = performance.now();
+        try {
+          return await fn(timed(tx));
+        } finally {
+          note('(transaction body)', performance.now() - t0);
+        }
+      }),
+  };
+}
+
+const definitions = await loadEntityFile(new URL('./entities.yaml', import.meta.url).pathname);
+const model = compileEntities(definitions);
+const db = EMBEDDED ? undefined : await createTestDatabase();
+const dataDir = EMBEDDED ? mkdtempSync(join(tmpdir(), 'sluice-store-write-')) : undefined;
+const raw = db !== undefined ? createPgClient({ url: db.url, poolSize: 2 }) : await createEmbeddedSqlClient({ dataDir: dataDir! });
+const store = createSqlStore(timedClient(raw), { entityTables: createEntityTables() });
+try {
+  await store.migrate(definitions);
+  timings.clear();
+  const receivedAt = new Date().toISOString();
+  const encoder = new TextEncoder();
+  let seq = 0;
+  let total = 0;
+  const backends = async (): Promise<number[]> =>
+    db === undefined ? [] : (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sluice'")).map((r) => r.pid);
+  const backendCpu = async (): Promise<number> => (await backends()).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const backend0 = await backendCpu();
+  const client0 = process.cpuUsage();
+  for (let b = 0; b < BATCHES; b++) {
+    const items: WriteItem[] = [];
+    for (let i = 0; i < BATCH; i++) {
+      seq++;
+      const type = seq % 2 === 0 ? 'order.created' : 'page.viewed';
+      const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)) };
+      const noop = (): void => undefined;
+      items.push(prepareItem({ envelope, seq, streamSeq: seq, deliveryCount: 1, ack: noop, nak: noop, term: noop, working: noop }, model));
+    }
+    const t0 = performance.now();
+    await store.writeBatch(items);
+    total += performance.now() - t0;
+  }
+  const client = process.cpuUsage(client0);
+  const backendMs = ((await backendCpu()) - backend0) * 1000;
+  const rows = BATCHES * BATCH;
+  process.stdout.write(
+    `${rows} events in ${BATCHES} batches: ${Math.round(rows / (total / 1000))} events/s (${(total / BATCHES).toFixed(1)} ms per batch; CPU per batch: ` +
+      `this process ${((client.user + client.system) / 1000 / BATCHES).toFixed(1)} ms incl. building the events, PostgreSQL backend ${(backendMs / BATCHES).toFixed(1)} ms)\n`,
+  );
+  for (const [text, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {
+    process.stdout.write(`${(t.ms / BATCHES).toFixed(1).padStart(8)} ms/batch  ${String(t.count).padStart(5)}×  ${text}\n`);
+  }
+} finally {
+  await store.close();
+  await db?.drop();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+}
