@@ -2,8 +2,8 @@ import type { StorePort } from '../store/index.js';
 
 /**
  * The database's reachability, checked in the background so /health answers without waiting
- * on it. While the last answer was "down", each read also starts a fresh check (one at a time),
- * so a database that just came up shows as connected on the next read, not an interval later.
+ * on it. While the last answer was "down", a read waits briefly (at most 100 ms) for a fresh
+ * check, so a database that just came up shows as connected at once, not an interval later.
  */
 export class StoreHealth {
   private ok = false;
@@ -30,8 +30,9 @@ export class StoreHealth {
     return this.checking;
   }
 
-  connected(): boolean {
-    if (!this.ok) void this.check();
+  async connected(): Promise<boolean> {
+    if (this.ok) return true;
+    await Promise.race([this.check(), new Promise((resolve) => setTimeout(resolve, 100).unref())]);
     return this.ok;
   }
 

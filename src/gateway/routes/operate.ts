@@ -22,7 +22,7 @@ export function registerOperate(app: FastifyInstance, context: GatewayContext, s
         status: bus.connected ? 'ok' : 'degraded',
         version: context.version,
         bus: { kind: bus.kind, connected: bus.connected },
-        db: { kind: context.store.kind, connected: storeHealth.connected() },
+        db: { kind: context.store.kind, connected: await storeHealth.connected() },
         nats_connected: bus.kind === 'jetstream' && bus.connected,
       };
       return reply.code(bus.connected ? 200 : 503).send(body);
