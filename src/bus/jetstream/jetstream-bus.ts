@@ -158,10 +158,11 @@ class JetStreamBus implements BusPort {
     return Promise.all(requests.map((r) => this.publish(r).catch((error: Error) => error)));
   }
 
-  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void> {
+  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void> {
     const js = this.client();
     const headers = envelopeHeaders(delivery.envelope);
-    const msgId = `${delivery.envelope.id}:dlq:${Date.now()}`;
+    // One message id per message given up on: a retried batch does not dead-letter it twice, a replay that fails again does.
+    const msgId = `${delivery.envelope.id}:dlq:${delivery.streamSeq ?? delivery.seq}`;
     headers.set(HEADER.msgId, msgId);
     headers.set(HEADER.deadLetterReason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     headers.set(HEADER.deadLetterSeq, String(delivery.seq));
