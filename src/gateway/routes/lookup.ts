@@ -19,10 +19,14 @@ async function fromStore<T>(read: () => Promise<T | null>): Promise<{ value: T |
   }
 }
 
-function notFound(id: string, storeDown: boolean): SluiceError {
-  return storeDown
-    ? new SluiceError('store_unavailable', `the database is unavailable and the bus does not know ${id}; retry shortly`, { retryAfterSeconds: 2 })
-    : new SluiceError('not_found', `no event has id ${id}`);
+/**
+ * 404 only when both sides could be asked: an id the database has not archived yet may still be
+ * on the bus, so while either is away the honest answer is "cannot tell now" (503), never 404.
+ */
+function notFound(id: string, storeDown: boolean, busDown: boolean): SluiceError {
+  if (storeDown) return new SluiceError('store_unavailable', `the database is unavailable and the bus does not know ${id}; retry shortly`, { retryAfterSeconds: 2 });
+  if (busDown) return new SluiceError('bus_unavailable', `the database has no event ${id} yet and the bus cannot be asked now; retry shortly`, { retryAfterSeconds: 1 });
+  return new SluiceError('not_found', `no event has id ${id}`);
 }
 
 /** GET /ingest/status/{id}, GET /events/{id}/status, GET /events/{id}. */
@@ -43,7 +47,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       };
     }
     const found = await context.bus.lookup(id);
-    if (found === null) throw notFound(id, storeDown);
+    if (found === null) throw notFound(id, storeDown, !context.bus.health().connected);
     return {
       message_id: id,
       status: 'accepted',
@@ -69,7 +73,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       reply.type('application/cloudevents+json; charset=utf-8');
       if (value !== null) return reply.send(cloudEventJson(value));
       const found = await context.bus.lookup(id);
-      if (found === null) throw notFound(id, storeDown);
+      if (found === null) throw notFound(id, storeDown, !context.bus.health().connected);
       return reply.send(cloudEventJsonFromEnvelope(found.envelope, found.seq));
     },
   );
