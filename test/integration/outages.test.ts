@@ -20,6 +20,10 @@ describe('outages of NATS and PostgreSQL', () => {
     cleanups.push(() => p.stop());
     const before = await http<Accepted>(`${p.url}/events/up.before`, { body: { n: 1 } });
     assert.equal(before.status, 202);
+    await eventually(async () => {
+      const r = await http<{ status: string }>(`${p.url}/ingest/status/${before.body.id}`);
+      return r.body.status === 'persisted' ? true : undefined;
+    }, 15_000, 'the first event persisted');
 
     await nats.kill();
     const started = Date.now();
@@ -31,9 +35,13 @@ describe('outages of NATS and PostgreSQL', () => {
     const health = await http<{ status: string }>(`${p.url}/health`);
     assert.equal(health.status, 503);
     assert.equal(health.body.status, 'degraded');
-    // The status of an accepted event still answers (from the database).
+    // The status of an archived event still answers (from the database); an unknown id cannot be
+    // told from one the bus holds, so it is 503, never 404, while the bus is away.
     const st = await http(`${p.url}/ingest/status/${before.body.id}`);
     assert.equal(st.status, 200);
+    const unknown = await http<{ error: { code: string } }>(`${p.url}/ingest/status/0190a8f0-0000-7000-8000-00000000abcd`);
+    assert.equal(unknown.status, 503);
+    assert.equal(unknown.body.error.code, 'bus_unavailable');
 
     await nats.restart();
     const again = await eventually(async () => {
