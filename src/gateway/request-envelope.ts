@@ -19,6 +19,8 @@ const encoder = new TextEncoder();
 export interface EnvelopeInput {
   readonly type: string;
   readonly dataText: string;
+  /** The UTF-8 bytes of `dataText` when the caller holds them already (saves encoding a copy). */
+  readonly data?: Uint8Array;
   readonly receivedAt: string;
   readonly source?: string;
   readonly subject?: string;
@@ -56,7 +58,7 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
     // Normalised to UTC so the event reads the same from the bus and from the archive.
     time: input.time === undefined ? input.receivedAt : new Date(input.time).toISOString(),
     receivedAt: input.receivedAt,
-    data: encoder.encode(input.dataText),
+    data: input.data ?? encoder.encode(input.dataText),
     ...(input.subject !== undefined ? { subject: input.subject } : {}),
     ...(input.cloudEventId !== undefined ? { originId: input.cloudEventId } : {}),
     ...(input.entity !== undefined ? { entity: input.entity } : {}),

@@ -12,6 +12,54 @@ interface Waiting {
   deadline: number;
 }
 
+/** One message of `publishMany`. */
+export interface BatchItem {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs;
+}
+
+/**
+ * The publishes of one `publishMany`, settled together: one promise for the batch rather
+ * than one per message (the per-message promises and closures outlived two scavenges while
+ * the batch waited for its acks, and were promoted to old space as garbage).
+ */
+class BatchWait {
+  readonly results: Array<StreamAck | Error>;
+  private left: number;
+  private done!: (results: Array<StreamAck | Error>) => void;
+  readonly promise: Promise<Array<StreamAck | Error>>;
+
+  constructor(size: number) {
+    this.results = new Array<StreamAck | Error>(size);
+    this.left = size;
+    this.promise = new Promise((resolve) => (this.done = resolve));
+    if (size === 0) this.done(this.results);
+  }
+
+  settle(index: number, result: StreamAck | Error): void {
+    this.results[index] = result;
+    if (--this.left === 0) this.done(this.results);
+  }
+}
+
+/** A waiting entry of one message of a batch. */
+class BatchEntry implements Waiting {
+  constructor(
+    private readonly batch: BatchWait,
+    private readonly index: number,
+    readonly deadline: number,
+  ) {}
+
+  resolve(ack: StreamAck): void {
+    this.batch.settle(this.index, ack);
+  }
+
+  reject(error: Error): void {
+    this.batch.settle(this.index, error);
+  }
+}
+
 const SWEEP_MS = 100;
 
 /**
@@ -50,6 +98,27 @@ export class AckPublisher {
       }
       this.waiting.set(token, { resolve, reject, deadline: performance.now() + timeoutMs });
     });
+  }
+
+  /**
+   * Publishes several messages; resolves once each has its ack or its error, in order. Never
+   * rejects: a message that could not be published or was refused has its Error in its place.
+   */
+  publishMany(items: readonly BatchItem[], timeoutMs = this.timeoutMs): Promise<Array<StreamAck | Error>> {
+    const batch = new BatchWait(items.length);
+    const deadline = performance.now() + timeoutMs;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const token = (this.next++).toString(36);
+      try {
+        this.nc.publish(item.subject, item.data, { reply: this.prefix + token, headers: item.headers });
+      } catch (error) {
+        batch.settle(i, error as Error);
+        continue;
+      }
+      this.waiting.set(token, new BatchEntry(batch, i, deadline));
+    }
+    return batch.promise;
   }
 
   private answer(msg: Msg): void {

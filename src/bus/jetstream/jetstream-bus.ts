@@ -28,7 +28,7 @@ import type {
   PublishRequest,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
-import { AckPublisher } from './ack-publisher.js';
+import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
 import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
@@ -154,8 +154,48 @@ class JetStreamBus implements BusPort {
     }
   }
 
+  /**
+   * The same checks and answers as `publish` for each request, with the batch's messages
+   * handed to one coalesced write and awaited together (see `AckPublisher.publishMany`).
+   */
   async publishMany(requests: readonly PublishRequest[]): Promise<Array<PublishAck | Error>> {
-    return Promise.all(requests.map((r) => this.publish(r).catch((error: Error) => error)));
+    const acks = this.acks;
+    if (acks === undefined) return requests.map(() => new Error('the JetStream bus is not started'));
+    const results = new Array<PublishAck | Error>(requests.length);
+    const items: BatchItem[] = [];
+    const positions: number[] = [];
+    for (let i = 0; i < requests.length; i++) {
+      const { envelope, replay } = requests[i]!;
+      if (!this.connected) {
+        results[i] = new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
+        continue;
+      }
+      if (envelope.data.byteLength > this.payloadLimit) {
+        results[i] = new SluiceError('event_too_large', `the event is ${envelope.data.byteLength} bytes; the NATS server takes at most ${this.payloadLimit}`);
+        continue;
+      }
+      try {
+        items.push({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers: envelopeHeaders(envelope, replay) });
+      } catch (error) {
+        results[i] = error as Error;
+        continue;
+      }
+      positions.push(i);
+    }
+    if (items.length === 0) return results;
+    const answers = await this.writes.run(() => acks.publishMany(items));
+    for (let k = 0; k < answers.length; k++) {
+      const i = positions[k]!;
+      const answer = answers[k]!;
+      if (answer instanceof Error) {
+        results[i] = publishError(answer, this.payloadLimit);
+        continue;
+      }
+      const { envelope, replay } = requests[i]!;
+      if (replay === undefined) this.recent.remember(envelope.id, answer.seq);
+      results[i] = { seq: answer.seq, duplicate: answer.duplicate };
+    }
+    return results;
   }
 
   async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void> {

@@ -73,9 +73,12 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
       const attributes = headerAttributes(request.headers);
       const { idempotencyKey, ...shared } = attributes;
       const body = request.body as Buffer;
-      const text = checkUtf8(body);
-      const lines = text.split('\n');
-      const nonEmpty = lines.reduce((n, line) => (line.trim() === '' ? n : n + 1), 0);
+      if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
+      // Lines are found as byte ranges of the body: each event's data is a view of the body's
+      // bytes rather than a copy of its own (one allocation per event less under batch load).
+      const ranges = lineRanges(body);
+      let nonEmpty = 0;
+      for (let k = 0; k < ranges.length; k += 3) if (ranges[k + 1]! > ranges[k]!) nonEmpty++;
       if (nonEmpty === 0) throw new SluiceError('empty_batch', 'the batch has no lines; send one JSON document per line');
       if (nonEmpty > context.config.http.maxBatchEvents) {
         throw new SluiceError('batch_too_large', `the batch has ${nonEmpty} lines; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
@@ -83,15 +86,18 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
       const receivedAt = new Date().toISOString();
       const results: Array<{ line: number; message_id?: string; error?: { code: string; message: string } }> = [];
       const toPublish: Array<{ index: number; envelope: EventEnvelope }> = [];
-      lines.forEach((raw, i) => {
-        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-        if (line.trim() === '') return;
+      for (let k = 0; k < ranges.length; k += 3) {
+        const start = ranges[k]!;
+        const end = ranges[k + 1]!;
+        if (end === start) continue;
+        const i = ranges[k + 2]!;
         try {
-          const dataText = checkJsonText(line, `line ${i + 1}`);
+          const dataText = checkJsonText(body.toString('utf8', start, end), `line ${i + 1}`);
           const envelope = buildEnvelope({
             ...shared,
             type,
             dataText,
+            data: body.subarray(start, end),
             receivedAt,
             ...(entity !== undefined ? { entity } : {}),
             ...(idempotencyKey !== undefined ? { idempotencyKey: `${idempotencyKey}/${i + 1}` } : {}),
@@ -102,7 +108,7 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
           const e = error instanceof SluiceError ? error : new SluiceError('invalid_json', String(error));
           results.push({ line: i + 1, error: { code: e.code, message: e.message } });
         }
-      });
+      }
       let busFailed = false;
       if (toPublish.length > 0) {
         const acks = await context.publisher.publishMany(toPublish.map((p) => ({ envelope: p.envelope })));
@@ -126,7 +132,33 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
   );
 }
 
-function checkUtf8(body: Buffer): string {
-  if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
-  return body.toString('utf8');
+/**
+ * The lines of an NDJSON body as [start, end, index] triples of byte offsets, without the
+ * line's "\r" and with blank (whitespace-only) lines given as empty ranges. Splitting the
+ * bytes at 0x0A is splitting the text at "\n": in UTF-8 that byte is never part of another
+ * character.
+ */
+function lineRanges(body: Buffer): number[] {
+  const ranges: number[] = [];
+  let start = 0;
+  for (let index = 0; start <= body.length; index++) {
+    let end = body.indexOf(0x0a, start);
+    if (end === -1) end = body.length;
+    const next = end + 1;
+    if (end > start && body[end - 1] === 0x0d) end--;
+    ranges.push(start, isBlank(body, start, end) ? start : end, index);
+    start = next;
+  }
+  return ranges;
+}
+
+/** Is a line whitespace only (as `String.prototype.trim` sees it)? Decodes only a line that starts with non-ASCII. */
+function isBlank(body: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = body[i]!;
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue;
+    if (b < 0x80) return false;
+    return body.toString('utf8', start, end).trim() === '';
+  }
+  return true;
 }
