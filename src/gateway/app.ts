@@ -69,7 +69,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const context: GatewayContext = {
     ...options,
     publisher: new Publisher(options.bus, config.http.maxInflight, options.metrics),
-    replayer: new Replayer(options.bus, options.store, options.logger),
+    replayer: new Replayer(options.bus, options.store, options.logger, config.worker.consumer),
   };
 
   // Bodies arrive as bytes: the routes check them once and forward the same bytes to the bus.

@@ -25,17 +25,23 @@ export class Replayer {
     private readonly bus: BusPort,
     private readonly store: StorePort,
     private readonly logger: Logger,
+    /** The workers' durable consumer: below its ack floor every event is archived. */
+    private readonly consumer: string,
   ) {}
 
   /** Records and starts a replay; null when nothing matches. */
   async start(selector: ReplaySelector): Promise<StartedReplay | null> {
-    const { matched, knownIds, maxSeq } = await this.store.countForReplay(selector);
+    // A range is counted below the ack floor, where no slower worker can still add an event to
+    // it; so the count and what is later published are the same set.
+    const floor = selector.ids === undefined ? (await this.bus.consumerLag(this.consumer))?.ackFloor : undefined;
+    const counted = floor === undefined ? selector : { ...selector, maxSeq: Math.min(floor, selector.maxSeq ?? floor) };
+    const { matched, knownIds, maxSeq } = await this.store.countForReplay(counted);
     const known = new Set(knownIds);
     const unknown = selector.ids === undefined ? [] : selector.ids.filter((id) => !known.has(id));
     if (matched === 0) return null;
     const replayId = newEventId();
     // A range ends at the newest event it matched now, so what it publishes is what it counted.
-    const bounded: ReplaySelector = selector.ids === undefined && maxSeq !== undefined ? { ...selector, maxSeq } : selector;
+    const bounded: ReplaySelector = selector.ids === undefined && maxSeq !== undefined ? { ...selector, maxSeq } : counted;
     await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, bounded);
     const job = this.run(replayId, matched, bounded).finally(() => this.running.delete(job));
     this.running.add(job);
