@@ -134,16 +134,23 @@ class JetStreamBus implements BusPort {
     return this.js;
   }
 
+  /** Why an event cannot be published now (not connected, larger than the server takes), if it cannot. */
+  private refusal(envelope: EventEnvelope): SluiceError | undefined {
+    if (!this.connected) {
+      return new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
+    }
+    if (envelope.data.byteLength > this.payloadLimit) {
+      return new SluiceError('event_too_large', `the event is ${envelope.data.byteLength} bytes; the NATS server takes at most ${this.payloadLimit}`);
+    }
+    return undefined;
+  }
+
   async publish(request: PublishRequest): Promise<PublishAck> {
     this.client();
     const acks = this.acks!;
     const { envelope, replay } = request;
-    if (!this.connected) {
-      throw new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
-    }
-    if (envelope.data.byteLength > this.payloadLimit) {
-      throw new SluiceError('event_too_large', `the event is ${envelope.data.byteLength} bytes; the NATS server takes at most ${this.payloadLimit}`);
-    }
+    const refusal = this.refusal(envelope);
+    if (refusal !== undefined) throw refusal;
     const headers = envelopeHeaders(envelope, replay);
     try {
       const ack = await this.writes.run(() => acks.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, headers));
@@ -166,12 +173,9 @@ class JetStreamBus implements BusPort {
     const positions: number[] = [];
     for (let i = 0; i < requests.length; i++) {
       const { envelope, replay } = requests[i]!;
-      if (!this.connected) {
-        results[i] = new SluiceError('bus_unavailable', 'NATS is not connected; the event was not stored. Retry shortly.', { retryAfterSeconds: 1 });
-        continue;
-      }
-      if (envelope.data.byteLength > this.payloadLimit) {
-        results[i] = new SluiceError('event_too_large', `the event is ${envelope.data.byteLength} bytes; the NATS server takes at most ${this.payloadLimit}`);
+      const refusal = this.refusal(envelope);
+      if (refusal !== undefined) {
+        results[i] = refusal;
         continue;
       }
       try {
