@@ -116,6 +116,21 @@ export function busContract(name: string, makeBus: MakeBus): void {
         assert.deepEqual(r.deliveries.map(dataOf), Array.from({ length: 25 }, (_, n) => ({ n })));
       }));
 
+    test('drains a backlog in full batches, not in the fragments of each network read', opts, () =>
+      withBus(async (bus) => {
+        for (let k = 0; k < 4; k++) {
+          const results = await bus.publishMany(Array.from({ length: 500 }, (_, n) => ({ envelope: makeEnvelope('order.created', { n: k * 500 + n }) })));
+          assert.ok(results.every(isAck));
+        }
+        const r = await record(bus, { durable: unique('full'), batchSize: 250 }, async (d) => {
+          await sleep(0.01);
+          d.ack();
+        });
+        await eventually(() => r.deliveries.length === 2000, 20_000, '2000 deliveries');
+        await r.handle.stop();
+        assert.deepEqual(r.batches, Array.from({ length: 8 }, () => 250), `batch sizes ${r.batches.join(',')}`);
+      }));
+
     test('does not redeliver an acknowledged message and moves the ack floor past it', opts, () =>
       withBus(async (bus) => {
         const acks = await bus.publishMany([1, 2, 3].map((n) => ({ envelope: makeEnvelope('order.created', { n }) })));

@@ -26,12 +26,13 @@ import type {
   FoundMessage,
   PublishAck,
   PublishRequest,
+  ReplayMark,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { HEADER, decodeEnvelope, envelopeHeaders } from './wire.js';
+import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, envelopeHeaders } from './wire.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 export interface JetStreamBusOptions {
@@ -264,22 +265,11 @@ class JetStreamBus implements BusPort {
 
   private delivery(m: JsMsg): Delivery {
     const { subjectPrefix, stream } = this.options.streams;
-    const decoded = decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix) ?? {
+    const block = rawHeaderBlock(m);
+    const decoded = (block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix)) ?? {
       envelope: rawEnvelope(m, stream, subjectPrefix),
     };
-    const replay = decoded.replay;
-    return {
-      envelope: decoded.envelope,
-      seq: replay?.originalSeq ?? m.seq,
-      streamSeq: m.seq,
-      deliveryCount: m.info.deliveryCount,
-      ...(replay !== undefined ? { replayId: replay.replayId } : {}),
-      ack: () => m.ack(),
-      nak: (delayMs) => m.nak(delayMs),
-      // nats-server 2.9 does not read a reason after +TERM (it would ignore the term); callers log it.
-      term: (_reason) => m.term(),
-      working: () => m.working(),
-    };
+    return new JetStreamDelivery(m, decoded.envelope, decoded.replay);
   }
 
   async lookup(id: string): Promise<FoundMessage | null> {
@@ -332,6 +322,57 @@ class JetStreamBus implements BusPort {
   }
 }
 
+/** A consumed message: its event, and the settling calls of nats.js (one object per message, no closures). */
+class JetStreamDelivery implements Delivery {
+  readonly seq: number;
+  readonly streamSeq: number;
+  readonly deliveryCount: number;
+  readonly replayId?: string;
+
+  constructor(
+    private readonly m: JsMsg,
+    readonly envelope: EventEnvelope,
+    replay: ReplayMark | undefined,
+  ) {
+    const info = m.info;
+    this.streamSeq = info.streamSequence;
+    this.seq = replay?.originalSeq ?? info.streamSequence;
+    this.deliveryCount = info.deliveryCount;
+    if (replay !== undefined) this.replayId = replay.replayId;
+  }
+
+  ack(): void {
+    this.m.ack();
+  }
+
+  nak(delayMs: number): void {
+    this.m.nak(delayMs);
+  }
+
+  // nats-server 2.9 does not read a reason after +TERM (it would ignore the term); callers log it.
+  term(_reason: string): void {
+    this.m.term();
+  }
+
+  working(): void {
+    this.m.working();
+  }
+}
+
+/**
+ * The raw header block of a consumed message, where this nats.js version keeps it (the message
+ * object's `msg._rdata` up to `msg._msg.hdr`); undefined elsewhere, and the headers are then
+ * read through `MsgHdrs`. Reading the block directly is the worker's cheapest way to its
+ * attributes (see `decodeEnvelopeFromBlock`).
+ */
+function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
+  const inner = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const hdr = inner?._msg?.hdr;
+  const raw = inner?._rdata;
+  if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
+  return raw.subarray(0, hdr);
+}
+
 /** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
 function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnvelope {
   const receivedAt = new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)).toISOString();
@@ -359,6 +400,8 @@ function publishError(error: unknown, payloadLimit: number): SluiceError {
 
 /** How long one pull request waits for messages before the loop asks again. */
 const FETCH_EXPIRES_MS = 5_000;
+/** Longest wait for the rest of a partly arrived batch. */
+const LINGER_MS = 20;
 
 /**
  * Pulls messages into batches and hands them to the handler one batch at a time. At most two
@@ -367,6 +410,12 @@ const FETCH_EXPIRES_MS = 5_000;
  * whether or not they were handled, so a slow database let up to `max_ack_pending` messages
  * pile up in memory (hundreds of MB, and the garbage collector's time with them). Messages
  * are decoded as they arrive, which overlaps the handler's wait for the database.
+ *
+ * A batch is handed over when it is full or when no more messages are on their way: each
+ * message says how many the consumer still has pending, so while a pull is being filled from
+ * a backlog the loop waits for the rest instead of handing over the few that came in the
+ * first network read (a backlog otherwise drained as hundreds of batches of 1-10 events, each
+ * a whole transaction). A message that arrives on its own (pending 0) goes at once.
  */
 class BatchLoop {
   private readonly buffer: Delivery[] = [];
@@ -377,6 +426,9 @@ class BatchLoop {
   private stopped = false;
   private current: ConsumerMessages | undefined;
   private roomMade: (() => void) | undefined;
+  /** The pull being read has more messages coming at once (the consumer has them pending). */
+  private moreComing = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private readonly done: Promise<void>;
 
   constructor(
@@ -403,44 +455,69 @@ class BatchLoop {
         continue;
       }
       const started = performance.now();
+      const requested = this.room();
       let received = 0;
       try {
-        const messages = await this.consumer.fetch({ max_messages: this.room(), expires: FETCH_EXPIRES_MS });
+        const messages = await this.consumer.fetch({ max_messages: requested, expires: FETCH_EXPIRES_MS });
         this.current = messages;
         if (this.stopped) await messages.close();
         for await (const m of messages) {
           received++;
+          this.moreComing = received < requested && m.info.pending > 0;
           if (this.stopped) {
             m.nak();
             continue;
           }
           if (this.wanted !== undefined && !this.wanted(m)) {
             m.ack();
-            continue;
+          } else {
+            try {
+              this.buffer.push(this.toDelivery(m));
+            } catch (error) {
+              this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
+              m.nak(1000);
+            }
           }
-          try {
-            this.buffer.push(this.toDelivery(m));
-          } catch (error) {
-            this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
-            m.nak(1000);
-            continue;
-          }
-          this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+          this.schedule();
         }
       } catch (error) {
         if (this.stopped) break;
         this.onEvent?.({ kind: 'consumer-error', error: (error as Error).message });
       } finally {
         this.current = undefined;
+        this.moreComing = false;
+        this.schedule();
       }
       // A pull that ended at once with nothing (the server refused it, the connection is away): do not spin.
       if (received === 0 && !this.stopped && performance.now() - started < 500) await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
+  /** Is a batch ready: full, or all that is coming for now? */
+  private ready(): boolean {
+    return !this.stopped && (this.buffer.length >= this.options.batchSize || (this.buffer.length > 0 && !this.moreComing));
+  }
+
+  /** Starts the handler on the next turn if a batch is ready and it is idle; a partial batch waits at most LINGER_MS for the rest. */
+  private schedule(): void {
+    if (this.draining !== undefined || this.buffer.length === 0 || this.stopped) return;
+    if (this.ready()) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+      return;
+    }
+    // The server said more are pending but they may not come (max_ack_pending reached): do not wait long.
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.moreComing = false;
+      this.schedule();
+    }, LINGER_MS);
+  }
+
   private async drain(): Promise<void> {
     try {
-      while (this.buffer.length > 0 && !this.stopped) {
+      while (this.ready()) {
         const taken = this.buffer.splice(0, this.options.batchSize);
         this.inHand = taken.length;
         try {
@@ -457,12 +534,13 @@ class BatchLoop {
       }
     } finally {
       this.draining = undefined;
-      if (this.buffer.length > 0 && !this.stopped) this.draining = this.drain();
+      this.schedule();
     }
   }
 
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.lingerTimer);
     this.roomMade?.();
     await this.current?.close().catch(() => undefined);
     const inFlight = this.draining ?? Promise.resolve();
