@@ -10,6 +10,9 @@ import type { CompiledEntity, EntityDefinition, EntityModel, FieldDefinition, Fi
 // `default` is the plugin; at run time the module object is the plugin too.
 const addFormats = ((formatsPlugin as unknown as { default?: FormatsPlugin }).default ?? formatsPlugin) as FormatsPlugin;
 
+/** Distinct event types whose route is remembered; past it the memory starts over. */
+const ROUTE_CACHE_TYPES = 10_000;
+
 const JSON_TYPE: Record<Exclude<FieldType, 'json'>, string> = {
   string: 'string',
   integer: 'integer',
@@ -42,6 +45,8 @@ export function compileEntities(definitions: readonly EntityDefinition[]): Entit
   const entities = definitions.map((definition) => compileEntity(ajv, definition));
   const byName = new Map(entities.map((e) => [e.definition.name, e]));
   const routes = entities.flatMap((entity) => entity.definition.types.map((pattern) => ({ pattern, entity })));
+  // The worker routes every event: remember each type's entity (a bounded number of types).
+  const byType = new Map<string, CompiledEntity | null>();
   return {
     entities,
     route(type: string, hint?: string): CompiledEntity | null {
@@ -49,8 +54,13 @@ export function compileEntities(definitions: readonly EntityDefinition[]): Entit
         const named = byName.get(hint);
         if (named !== undefined) return named;
       }
-      for (const r of routes) if (typeMatches(r.pattern, type)) return r.entity;
-      return null;
+      let entity = byType.get(type);
+      if (entity === undefined) {
+        entity = routes.find((r) => typeMatches(r.pattern, type))?.entity ?? null;
+        if (byType.size >= ROUTE_CACHE_TYPES) byType.clear();
+        byType.set(type, entity);
+      }
+      return entity;
     },
   };
 }

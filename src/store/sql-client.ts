@@ -13,7 +13,7 @@ export interface SqlExecutor {
    * Runs `COPY … FROM STDIN` with `body` in PostgreSQL's text format (see `copyLine`). Only
    * clients where COPY is the faster path provide it; callers fall back to set-based INSERTs.
    */
-  copyFrom?(sql: string, body: string): Promise<void>;
+  copyFrom?(sql: string, body: string | Uint8Array): Promise<void>;
 }
 
 export interface SqlClient extends SqlExecutor {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { EntityDefinition } from '../entities/model.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
@@ -28,6 +29,7 @@ export interface EntityTables {
 
 const DAY_MS = 86_400_000;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** The store port over any SqlClient (PostgreSQL or the embedded PostgreSQL): one dialect, one set of queries. */
 export function createSqlStore(client: SqlClient, options: { entityTables?: EntityTables } = {}): StorePort {
@@ -276,7 +278,8 @@ function archiveRow(item: WriteItem): ArchiveRow {
     time: e.time,
     receivedAt: e.receivedAt,
     streamSeq: item.seq,
-    dataText: decoder.decode(e.data),
+    // PostgreSQL refuses bytes that are not UTF-8; such data (only a raw NATS publish can carry it) goes in as decoded, with replacement characters.
+    data: isUtf8(e.data) ? e.data : encoder.encode(decoder.decode(e.data)),
     originId: e.originId ?? null,
     entityType: item.entity?.definition.name ?? e.entity ?? null,
     traceparent: e.traceparent ?? null,

@@ -1,6 +1,8 @@
 import type { SqlExecutor } from '../sql-client.js';
 import type { StoredEvent } from '../port.js';
-import { copyValue as v } from './copy-text.js';
+import { CopyTextWriter } from './copy-text.js';
+
+const decoder = new TextDecoder();
 
 /** One archive row, as the worker hands it over. */
 export interface ArchiveRow {
@@ -11,7 +13,8 @@ export interface ArchiveRow {
   readonly time: string;
   readonly receivedAt: string;
   readonly streamSeq: number;
-  readonly dataText: string;
+  /** The event's JSON data, UTF-8. */
+  readonly data: Uint8Array;
   readonly originId: string | null;
   readonly entityType: string | null;
   readonly traceparent: string | null;
@@ -24,11 +27,13 @@ const ARCHIVE_COLUMNS = 'id, type, source, subject, time, received_at, stream_se
 export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveRow[]): Promise<void> {
   if (rows.length === 0) return;
   if (tx.copyFrom !== undefined) {
-    let body = '';
+    const body = new CopyTextWriter();
     for (const r of rows) {
-      body += `${v(r.id)}\t${v(r.type)}\t${v(r.source)}\t${v(r.subject)}\t${v(r.time)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.dataText)}\t${v(r.originId)}\t${v(r.entityType)}\t${v(r.traceparent)}\t${v(r.extensionsText)}\n`;
+      body.value(r.id).next().value(r.type).next().value(r.source).next().value(r.subject).next().value(r.time).next().value(r.receivedAt).next();
+      body.value(r.streamSeq).next().utf8(r.data).next().value(r.originId).next().value(r.entityType).next().value(r.traceparent).next();
+      body.value(r.extensionsText).next(true);
     }
-    await tx.copyFrom(`COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body);
+    await tx.copyFrom(`COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body.bytes());
     return;
   }
   const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
@@ -40,7 +45,7 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
     columns[4]!.push(r.time);
     columns[5]!.push(r.receivedAt);
     columns[6]!.push(r.streamSeq);
-    columns[7]!.push(r.dataText);
+    columns[7]!.push(decoder.decode(r.data));
     columns[8]!.push(r.originId);
     columns[9]!.push(r.entityType);
     columns[10]!.push(r.traceparent);

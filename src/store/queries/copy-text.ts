@@ -12,3 +12,63 @@ export function copyValue(value: string | number | null): string {
   if (typeof value === 'number') return String(value);
   return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
 }
+
+const BACKSLASH = 0x5c;
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+const ESCAPED_BYTE: Record<number, number> = { [BACKSLASH]: BACKSLASH, [TAB]: 0x74, [NEWLINE]: 0x6e, [RETURN]: 0x72 };
+
+/**
+ * Builds a COPY text body as bytes: values that are already UTF-8 bytes (an event's JSON data)
+ * are copied in, not decoded to a string and encoded back as a string body would need.
+ */
+export class CopyTextWriter {
+  private buffer = Buffer.allocUnsafe(256 * 1024);
+  private length = 0;
+
+  /** A text value (escaped), a number, or NULL. */
+  value(value: string | number | null): this {
+    const text = copyValue(value);
+    this.reserve(text.length * 3);
+    this.length += this.buffer.write(text, this.length, 'utf8');
+    return this;
+  }
+
+  /** A value given as UTF-8 bytes, escaped byte by byte. */
+  utf8(bytes: Uint8Array): this {
+    this.reserve(bytes.length * 2);
+    let from = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b !== BACKSLASH && b !== TAB && b !== NEWLINE && b !== RETURN) continue;
+      this.buffer.set(bytes.subarray(from, i), this.length);
+      this.length += i - from;
+      this.buffer[this.length++] = BACKSLASH;
+      this.buffer[this.length++] = ESCAPED_BYTE[b]!;
+      from = i + 1;
+    }
+    this.buffer.set(bytes.subarray(from), this.length);
+    this.length += bytes.length - from;
+    return this;
+  }
+
+  /** Ends a column (tab) or, with `last`, the row (newline). */
+  next(last = false): this {
+    this.reserve(1);
+    this.buffer[this.length++] = last ? NEWLINE : TAB;
+    return this;
+  }
+
+  /** The body written so far (a view of the writer's buffer). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
