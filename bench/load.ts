@@ -18,11 +18,24 @@ interface LoadOptions {
   /** Requests per second for all connections together; unset: as fast as the server answers. */
   overallRate?: number;
   recordIds?: string;
+  /** Seconds of the same load, unmeasured, before the run (default 2). */
+  warmupSeconds?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
 const accepted: string[] = [];
 const body = options.bodyFile !== undefined ? readFileSync(options.bodyFile, 'utf8') : options.body;
+const common = {
+  url: options.url,
+  method: options.method ?? 'POST',
+  connections: options.connections,
+  ...(body !== undefined ? { body } : {}),
+  headers: options.contentType !== undefined ? { 'content-type': options.contentType } : {},
+};
+
+// Every server gets the same warm-up before it is measured, so the figures compare code that the
+// JIT has compiled, not how much code each server has to compile in its first seconds.
+if ((options.warmupSeconds ?? 2) > 0) await autocannon({ ...common, duration: options.warmupSeconds ?? 2 });
 
 const instance = autocannon(
   {

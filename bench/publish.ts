@@ -3,6 +3,8 @@
  *   raw <natsUrl> <subject> <seconds>            baseline: payload only, 1000 in flight; prints {published, seconds}
  *   raw-headers <natsUrl> <subject> <seconds>    the same with Sluice's headers and Nats-Msg-Id (attributes their cost)
  *   prefill <natsUrl> <prefix> <count>           Sluice envelopes (half of them entity events) for the worker drain
+ *   paced <natsUrl> <subject> <rate> <seconds>   the latency floor: publishes due at an even rate, each latency counted
+ *                                                from when it was due to its ack (as bench/paced.ts counts HTTP); 1 s warm-up
  */
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -12,7 +14,7 @@ import { newEventId } from '../src/envelope/index.js';
 import { eventBody } from './payload.js';
 
 const IN_FLIGHT = 1000;
-const [mode, natsUrl, target, amount] = process.argv.slice(2);
+const [mode, natsUrl, target, amount, pacedSeconds] = process.argv.slice(2);
 const nc = await connect(connectionOptions({ servers: [natsUrl!], connectAttempts: 1, connectDelayMs: 0 }));
 const js = jetstream(nc, { timeout: 30_000 });
 const encoder = new TextEncoder();
@@ -62,5 +64,36 @@ if (mode === 'raw') {
     return () => js.publish(`${target}.${type}`, envelope.data, { msgID: id, headers: envelopeHeaders(envelope) });
   });
   process.stdout.write(`${JSON.stringify({ published })}\n`);
+} else if (mode === 'paced') {
+  const payload = encoder.encode(eventBody(0));
+  const rate = Number(amount);
+  const intervalMs = 1000 / rate;
+  const warmup = rate;
+  const total = warmup + Math.round(rate * Number(pacedSeconds));
+  const latencies: number[] = [];
+  const start = performance.now();
+  let issued = 0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (issued < total && start + issued * intervalMs <= now) {
+        const due = start + issued * intervalMs;
+        const measured = issued >= warmup;
+        issued++;
+        void js.publish(target!, payload).then(() => {
+          if (measured) latencies.push(performance.now() - due);
+        });
+      }
+      if (issued < total) setTimeout(tick, Math.max(0, start + issued * intervalMs - performance.now()));
+      else resolve();
+    };
+    tick();
+  });
+  await nc.flush();
+  const deadline = performance.now() + 10_000;
+  while (latencies.length < total - warmup && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 100) / 100;
+  process.stdout.write(`${JSON.stringify({ published: latencies.length, p50: at(50), p99: at(99) })}\n`);
 }
 await nc.drain();

@@ -55,6 +55,8 @@ interface Row {
 }
 
 interface LoadResult {
+  /** bench/paced.ts only: how late the generator itself sent its requests (p99, ms). */
+  sendLagP99?: number;
   requestsPerSecond: number;
   total: number;
   p50: number;
@@ -254,7 +256,11 @@ async function main(): Promise<void> {
       rows.push(full);
       log('sluice gateway, half rate');
       const half = Math.max(1, Math.round(full.eventsPerSecond / 2));
-      rows.push({ ...httpRow(`sluice single at half rate (${half}/s, paced)`, await measure(child.pid!, singleLoad(url, { rate: half })), 1, 'sluice POST /events/{type}') });
+      const halfRun = await measure(child.pid!, singleLoad(url, { rate: half }));
+      rows.push({ ...httpRow(`sluice single at half rate (${half}/s, paced)`, halfRun, 1, 'sluice POST /events/{type}'), note: `load generator's own send lag p99 ${halfRun.sendLagP99} ms` });
+      // The floor under that latency: JetStream's own publish-to-ack time at the same rate, same stream.
+      const floor = await runJson<{ published: number; p50: number; p99: number }>(['--import', 'tsx', 'bench/publish.ts', 'paced', nats.url, `${single.prefix}.floor`, String(half), String(SECONDS)]);
+      rows.push({ workload: `raw JetStream publish paced at ${half}/s (no HTTP)`, eventsPerSecond: Math.round(floor.result.published / SECONDS), p50Ms: floor.result.p50, p99Ms: floor.result.p99, cpuPercent: null, peakRssMb: null });
       log('GET /health');
       // Paced at 1000/s, as probes and dashboards ask; then as fast as 10 connections can.
       const health = await measure(child.pid!, { url: `${url}/health`, method: 'GET', rate: 1000, connections: 10, durationSeconds: Math.min(5, SECONDS) });
