@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./sql/migrations/', import.meta.url));
+// Through ../store/ so the path also holds from dist/cli/main.bundle.js, the bundled command line.
+const MIGRATIONS_DIR = fileURLToPath(new URL('../store/sql/migrations/', import.meta.url));
 /** Any constant: every Sluice process takes the same advisory lock, so racing migrations queue up. */
 const MIGRATION_LOCK = 7_340_211_987;
 
