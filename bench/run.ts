@@ -10,6 +10,7 @@
  *   npm run bench -- --only drain,batch    some sections: hello, naive, single, batch, raw, drain, e2e, startup
  *   npm run bench -- --prof DIR            Sluice processes write `node --cpu-prof` profiles into DIR
  *   npm run bench -- --heap-prof DIR       … and `node --heap-prof` (sampled allocations) into DIR
+ *   npm run bench -- --wrk                 each full-speed HTTP row measured again with wrk (apt install wrk)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,8 @@ const BATCH_CONNECTIONS = 4;
 const ONLY = flag('--only')?.split(',');
 const PROFILE_DIR = flag('--prof');
 const HEAP_PROFILE_DIR = flag('--heap-prof');
+/** Also load each HTTP server with wrk (a C load generator, if installed) right after autocannon: a second opinion. */
+const WRK = argv.includes('--wrk');
 /** Is a section of the run selected (`--only`)? The raw COPY baseline runs with the drain. */
 const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section) || (section === 'copy' && ONLY.includes('drain'));
 
@@ -123,7 +126,32 @@ function load(options: Record<string, unknown>): Promise<LoadResult> {
 async function measure(pid: number, options: Record<string, unknown>): Promise<LoadResult & { cpu: number; rss: number }> {
   const meter = cpuMeter(pid);
   const result = await load(options);
-  return { ...result, cpu: meter.stop(), rss: peakRssMb(pid) };
+  const measured = { ...result, cpu: meter.stop(), rss: peakRssMb(pid) };
+  if (WRK && options.rate === undefined) await crossCheck(String(options.url), options);
+  return measured;
+}
+
+const wrkRows: string[] = [];
+
+/** The same load from wrk: 2 s of warm-up, then the run; one line of requests/s and latency. */
+async function crossCheck(url: string, options: Record<string, unknown>): Promise<void> {
+  const script = join(tmpdir(), `sluice-bench-wrk-${process.pid}.lua`);
+  const body = options.bodyFile !== undefined ? readFileSync(String(options.bodyFile), 'utf8') : (options.body as string | undefined);
+  const lua = body === undefined ? '' : `wrk.method = "POST"\nwrk.headers["content-type"] = ${JSON.stringify(options.contentType ?? 'application/json')}\nwrk.body = [==[${body}]==]\n`;
+  writeFileSync(script, lua);
+  const args = ['-t1', `-c${Number(options.connections)}`, '--latency', '-s', script, url];
+  spawnSync('wrk', [...args.slice(0, 2), '-d2s', ...args.slice(2)], { encoding: 'utf8' });
+  const run = spawnSync('wrk', [...args.slice(0, 2), `-d${Number(options.durationSeconds)}s`, ...args.slice(2)], { encoding: 'utf8' });
+  rmSync(script, { force: true });
+  if (run.error !== undefined || run.status !== 0) {
+    wrkRows.push(`${url}: wrk did not run (${run.error?.message ?? run.stderr.trim()})`);
+    return;
+  }
+  const out = run.stdout;
+  const rate = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
+  const at = (p: string): string => new RegExp(`^\\s+${p}%\\s+([\\d.]+\\w+)`, 'm').exec(out)?.[1] ?? '?';
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1];
+  wrkRows.push(`${url} (${Number(options.connections)} connections): ${rate} requests/s, p50 ${at('50')}, p99 ${at('99')}${non2xx !== undefined ? `, ${non2xx} non-2xx` : ''}`);
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 20): Promise<void> {
@@ -512,6 +540,7 @@ function report(): void {
   if (single !== undefined && naive !== undefined) out.push('', `sluice single events / naive gateway: ${ratio(single.eventsPerSecond, naive.eventsPerSecond)}`);
   out.push(`start-up to first 202: JetStream+PostgreSQL ${extra.startupJetStreamPostgresMs} ms, embedded ${extra.startupEmbeddedMs} ms; GET /health p99 ${extra.healthP99Ms} ms at 1000/s paced, ${extra.healthFullSpeedP99Ms} ms at full speed (${extra.healthFullSpeedRequestsPerSecond}/s, 10 connections)`);
   for (const [k, v] of Object.entries(extra)) if (k.startsWith('listPage') || k.startsWith('archive')) out.push(`${k}: ${v}`);
+  if (wrkRows.length > 0) out.push('', 'wrk, the same servers right after autocannon:', ...wrkRows.map((r) => `  ${r}`));
   out.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   process.stdout.write(`\n${out.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ rows, ...extra })}\n`);
