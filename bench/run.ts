@@ -11,6 +11,7 @@
  *   npm run bench -- --prof DIR            Sluice processes write `node --cpu-prof` profiles into DIR
  *   npm run bench -- --heap-prof DIR       … and `node --heap-prof` (sampled allocations) into DIR
  *   npm run bench -- --wrk                 each full-speed HTTP row measured again with wrk (apt install wrk)
+ *   npm run bench -- --rounds 5            rounds of the single-event servers, loaded in turn (default 3, median)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,9 @@ const SECONDS = Number(flag('--seconds') ?? 10);
 const ARCHIVE_ROWS = Number(flag('--archive') ?? 0);
 const DRAIN_EVENTS = Number(flag('--drain') ?? 200_000);
 const CONNECTIONS = 100;
+/** Rounds of the single-event servers, loaded in turn (median reported), and each round's length. */
+const ROUNDS = Number(flag('--rounds') ?? 3);
+const ROUND_SECONDS = Math.max(3, Math.round(SECONDS / 2));
 const BATCH_LINES = 1000;
 const BATCH_CONNECTIONS = 4;
 const ONLY = flag('--only')?.split(',');
@@ -123,11 +127,11 @@ function load(options: Record<string, unknown>): Promise<LoadResult> {
 }
 
 /** Load against a server process, with the server's CPU share and peak memory over the run. */
-async function measure(pid: number, options: Record<string, unknown>): Promise<LoadResult & { cpu: number; rss: number }> {
+async function measure(pid: number, options: Record<string, unknown>, wrkToo = true): Promise<LoadResult & { cpu: number; rss: number }> {
   const meter = cpuMeter(pid);
   const result = await load(options);
   const measured = { ...result, cpu: meter.stop(), rss: peakRssMb(pid) };
-  if (WRK && options.rate === undefined) await crossCheck(String(options.url), options);
+  if (WRK && wrkToo && options.rate === undefined) await crossCheck(String(options.url), options);
   return measured;
 }
 
@@ -255,33 +259,53 @@ async function main(): Promise<void> {
     const migrated = spawnSync(process.execPath, ['bin/sluice.js', 'migrate'], { cwd: ROOT, env: { ...process.env, ...sluiceEnv(nats, db, names('migrate')) }, stdio: ['ignore', 'ignore', 'inherit'] });
     if (migrated.status !== 0) throw new Error('sluice migrate failed');
 
-    // Baseline: Fastify hello world.
+    // Single events: Fastify hello world, the naive gateway and Sluice, all running, loaded in
+    // turn for ROUNDS rounds; each row is the median round. The machine's speed drifts by tens of
+    // percent within minutes: interleaving puts the same drift under all three.
+    const servers: Array<{ workload: string; baseline?: string; child: ChildProcess; url: string; runs: Array<LoadResult & { cpu: number; rss: number }> }> = [];
     if (want('hello')) {
       log('fastify hello-world');
       const { child, url } = await startBaseline('bench/servers/hello.ts', []);
-      rows.push(httpRow('fastify hello-world POST', await measure(child.pid!, singleLoad(url))));
-      await stopProcess(child);
+      servers.push({ workload: 'fastify hello-world POST', child, url, runs: [] });
     }
-
-    // Baseline: the naive gateway.
+    const naiveNames = names('naive');
     if (want('naive')) {
       log('naive gateway');
-      const n = names('naive');
-      await jsm.streams.add({ name: n.stream, subjects: [`${n.prefix}.>`] });
-      const { child, url } = await startBaseline('bench/servers/naive.ts', [nats.url, n.prefix]);
-      rows.push(httpRow('naive gateway (await publish)', await measure(child.pid!, singleLoad(url)), 1, 'fastify hello-world POST'));
-      await stopProcess(child);
-      await jsm.streams.delete(n.stream);
+      await jsm.streams.add({ name: naiveNames.stream, subjects: [`${naiveNames.prefix}.>`] });
+      const { child, url } = await startBaseline('bench/servers/naive.ts', [nats.url, naiveNames.prefix]);
+      servers.push({ workload: 'naive gateway (await publish)', baseline: 'fastify hello-world POST', child, url, runs: [] });
     }
-
-    // Sluice gateway: single events, then at half that rate for latency, then /health.
+    const single = names('single');
+    let sluiceGateway: { child: ChildProcess; url: string } | undefined;
     if (want('single')) {
       log('sluice gateway, single events');
-      const single = names('single');
       const { child, url, startupMs } = await startGateway('gateway', sluiceEnv(nats, db, single));
       extra.startupJetStreamPostgresMs = Math.round(startupMs);
-      const full = httpRow('sluice POST /events/{type}', await measure(child.pid!, singleLoad(url)), 1, 'fastify hello-world POST');
-      rows.push(full);
+      sluiceGateway = { child, url };
+      servers.push({ workload: 'sluice POST /events/{type}', baseline: 'fastify hello-world POST', child, url, runs: [] });
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Each round starts with another server, so none always runs right after the same neighbour.
+      const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]!);
+      for (const server of order) {
+        log(`${server.workload}, round ${round} of ${ROUNDS}`);
+        server.runs.push(await measure(server.child.pid!, singleLoad(server.url, { durationSeconds: ROUND_SECONDS }), round === ROUNDS));
+      }
+    }
+    for (const server of servers) {
+      const ordered = [...server.runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+      const median = ordered[Math.floor(ordered.length / 2)]!;
+      const rates = server.runs.map((r) => Math.round(r.requestsPerSecond)).join(', ');
+      const row = httpRow(server.workload, { ...median, rss: Math.max(...server.runs.map((r) => r.rss)) }, 1, server.baseline);
+      rows.push({ ...row, note: [row.note, `median of ${ROUNDS} rounds: ${rates}`].filter(Boolean).join('; ') });
+      if (server.child !== sluiceGateway?.child) await stopProcess(server.child);
+    }
+    if (want('naive')) await jsm.streams.delete(naiveNames.stream);
+
+    // Sluice gateway: at half its rate for latency, then /health.
+    if (sluiceGateway !== undefined) {
+      const { child, url } = sluiceGateway;
+      const full = rows.find((r) => r.workload === 'sluice POST /events/{type}')!;
       log('sluice gateway, half rate');
       const half = Math.max(1, Math.round(full.eventsPerSecond / 2));
       const halfRun = await measure(child.pid!, singleLoad(url, { rate: half }));
