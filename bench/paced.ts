@@ -12,6 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { onSchedule } from './schedule.js';
 
 interface PacedOptions {
   url: string;
@@ -117,26 +118,14 @@ for (const conn of connections) {
   idle.push(conn);
 }
 
-const intervalMs = 1000 / options.rate;
 const warmup = Math.round(options.rate * (options.warmupSeconds ?? 1));
 const total = warmup + Math.round(options.rate * options.durationSeconds);
 const start = performance.now();
-measureFrom = start + warmup * intervalMs;
-let issued = 0;
-await new Promise<void>((resolve) => {
-  const tick = (): void => {
-    const now = performance.now();
-    while (issued < total && start + issued * intervalMs <= now) {
-      const dueAt = start + issued * intervalMs;
-      issued++;
-      const conn = idle.pop();
-      if (conn !== undefined) send(conn, dueAt);
-      else backlog.push(dueAt);
-    }
-    if (issued < total) setTimeout(tick, Math.max(0, start + issued * intervalMs - performance.now()));
-    else resolve();
-  };
-  tick();
+measureFrom = start + warmup * (1000 / options.rate);
+await onSchedule(start, options.rate, total, (_, dueAt) => {
+  const conn = idle.pop();
+  if (conn !== undefined) send(conn, dueAt);
+  else backlog.push(dueAt);
 });
 // Every request issued gets its answer (or the run gives up on it after 10 s).
 const deadline = performance.now() + 10_000;

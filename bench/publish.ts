@@ -12,6 +12,7 @@ import { connectionOptions } from '../src/bus/jetstream/connect.js';
 import { envelopeHeaders } from '../src/bus/jetstream/wire.js';
 import { newEventId } from '../src/envelope/index.js';
 import { eventBody } from './payload.js';
+import { onSchedule } from './schedule.js';
 
 const IN_FLIGHT = 1000;
 const [mode, natsUrl, target, amount, pacedSeconds] = process.argv.slice(2);
@@ -67,27 +68,13 @@ if (mode === 'raw') {
 } else if (mode === 'paced') {
   const payload = encoder.encode(eventBody(0));
   const rate = Number(amount);
-  const intervalMs = 1000 / rate;
   const warmup = rate;
   const total = warmup + Math.round(rate * Number(pacedSeconds));
   const latencies: number[] = [];
-  const start = performance.now();
-  let issued = 0;
-  await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const now = performance.now();
-      while (issued < total && start + issued * intervalMs <= now) {
-        const due = start + issued * intervalMs;
-        const measured = issued >= warmup;
-        issued++;
-        void js.publish(target!, payload).then(() => {
-          if (measured) latencies.push(performance.now() - due);
-        });
-      }
-      if (issued < total) setTimeout(tick, Math.max(0, start + issued * intervalMs - performance.now()));
-      else resolve();
-    };
-    tick();
+  await onSchedule(performance.now(), rate, total, (index, dueAt) => {
+    void js.publish(target!, payload).then(() => {
+      if (index >= warmup) latencies.push(performance.now() - dueAt);
+    });
   });
   await nc.flush();
   const deadline = performance.now() + 10_000;
