@@ -72,10 +72,13 @@ function send(conn: Connection, dueAt: number): void {
 
 function finish(conn: Connection, status: number, responseBody: Buffer): void {
   const now = performance.now();
-  if (conn.dueAt! >= measureFrom) latencies.push(now - conn.dueAt!);
+  const measured = conn.dueAt! >= measureFrom;
+  if (measured) latencies.push(now - conn.dueAt!);
   else warmupAnswered++;
-  if (status < 200 || status >= 300) non2xx++;
-  else if (options.recordIds !== undefined) {
+  // Counted with the measured requests only, as `total` is; every accepted id is recorded.
+  if (status < 200 || status >= 300) {
+    if (measured) non2xx++;
+  } else if (options.recordIds !== undefined) {
     const match = ID.exec(responseBody.toString('latin1'));
     if (match !== null) accepted.push(`${match[1]}\t${Date.now()}`);
   }
