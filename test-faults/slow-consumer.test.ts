@@ -3,11 +3,11 @@ import { after, test } from 'node:test';
 import { startLoad } from './harness/load.js';
 import { answersLive, startSluice } from './harness/processes.js';
 import { startScenario, stopsWhenTold, type Scenario } from './harness/scenario.js';
-import { startStallingProxy, type StallingProxy } from './harness/stalling-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { assertNothingLost, drain, measure, report } from './harness/verify.js';
 
 let scenario: Scenario | undefined;
-let proxy: StallingProxy | undefined;
+let proxy: TcpProxy | undefined;
 after(async () => {
   await proxy?.close();
   await scenario?.close();
@@ -15,7 +15,7 @@ after(async () => {
 
 test('a worker whose database writes stall past the ack wait: JetStream redelivers, the database still holds each event once', { timeout: 180_000 }, async () => {
   const s = (scenario = await startScenario('slow'));
-  proxy = await startStallingProxy('127.0.0.1', 5432);
+  proxy = await startTcpProxy('127.0.0.1', 5432);
   const viaProxy = s.db.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
   const env = (databaseUrl: string, metricsPort: number) =>
     s.env({ DATABASE_URL: databaseUrl, SLUICE_ACK_WAIT: '2s', SLUICE_WORKER_BATCH: '50', METRICS_PORT: String(metricsPort) });

@@ -6,13 +6,35 @@ export interface TcpProxy {
   cut(): void;
   /** Accepts connections again. */
   restore(): void;
+  /**
+   * Holds all traffic in both directions for `ms`, then forwards what was held, in order: a
+   * server that is reachable but does not answer (a lock, a stalled disk, a slow link).
+   */
+  stall(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A TCP proxy on loopback whose connections a test can cut, to take a server away without stopping it. */
+/** A TCP proxy on loopback whose connections a test can cut or stall, to take a server away without stopping it. */
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
+  let stalled = false;
+  const releases: Array<() => void> = [];
+  const forward = (from: Socket, to: Socket) => {
+    const held: Buffer[] = [];
+    from.on('data', (chunk: Buffer) => {
+      if (!stalled && held.length === 0) {
+        to.write(chunk);
+        return;
+      }
+      held.push(chunk);
+      if (held.length === 1) {
+        releases.push(() => {
+          for (const c of held.splice(0)) to.write(c);
+        });
+      }
+    });
+  };
   const server: Server = createServer((client) => {
     if (!open) {
       client.destroy();
@@ -29,8 +51,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    forward(client, upstream);
+    forward(upstream, client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -44,6 +66,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore() {
       open = true;
+    },
+    async stall(ms) {
+      stalled = true;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      stalled = false;
+      for (const release of releases.splice(0)) release();
     },
     async close() {
       proxy.cut();
