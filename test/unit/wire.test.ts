@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { decodeEnvelope, decodeEnvelopeFromBlock, envelopeHeaders, headerPairs } from '../../src/bus/jetstream/wire.js';
+import { decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, headerPairs } from '../../src/bus/jetstream/wire.js';
 import type { EventEnvelope } from '../../src/envelope/index.js';
 
 const encoder = new TextEncoder();
@@ -61,4 +61,34 @@ test('a message without an event id is not a Sluice event', () => {
   const h = natsHeaders();
   h.set('other', 'x');
   assert.equal(decodeEnvelopeFromBlock(blockOf(h), new Uint8Array(), 'p.t', 'p'), null);
+});
+
+test('the encoded header block is byte for byte the block MsgHdrs encodes', () => {
+  const minimal: EventEnvelope = { id: 'id-1', type: 't.x', source: ' /padded ', time: full.time, receivedAt: full.receivedAt, data: full.data };
+  // An extension named like a header Sluice sets replaces it in MsgHdrs; the encoder hands that case to MsgHdrs.
+  const clashing: EventEnvelope = { ...minimal, extensions: { type: 'other', tenant: 'acme' } };
+  for (const envelope of [full, minimal, clashing]) {
+    for (const replay of [undefined, { originalSeq: 7, replayId: 'r-1' }]) {
+      assert.deepEqual(encodeEnvelopeHeaders(envelope, replay), blockOf(envelopeHeaders(envelope, replay)));
+    }
+  }
+});
+
+test('the encoder refuses what MsgHdrs refuses, with the same message', () => {
+  const broken: EventEnvelope[] = [
+    { id: 'id-1', type: 't.x', source: '/s\r\nInjected: 1', time: full.time, receivedAt: full.receivedAt, data: full.data },
+    { id: 'id-1', type: 't.x', source: '/s', time: full.time, receivedAt: full.receivedAt, data: full.data, extensions: { 'bad name': 'x' } },
+  ];
+  for (const envelope of broken) {
+    const viaMsgHdrs = (() => {
+      try {
+        envelopeHeaders(envelope);
+        return 'no error';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    assert.notEqual(viaMsgHdrs, 'no error');
+    assert.throws(() => encodeEnvelopeHeaders(envelope), { message: viaMsgHdrs });
+  }
 });

@@ -32,8 +32,7 @@ import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, envelopeHeaders } from './wire.js';
-import { WriteCoalescer } from './write-coalescer.js';
+import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -83,7 +82,6 @@ class JetStreamBus implements BusPort {
   private lookupSubscription: Subscription | undefined;
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly lookupSubject: string;
-  private readonly writes = new WriteCoalescer();
   private acks: AckPublisher | undefined;
 
   constructor(private readonly options: JetStreamBusOptions) {
@@ -152,9 +150,9 @@ class JetStreamBus implements BusPort {
     const { envelope, replay } = request;
     const refusal = this.refusal(envelope);
     if (refusal !== undefined) throw refusal;
-    const headers = envelopeHeaders(envelope, replay);
+    const headers = encodeEnvelopeHeaders(envelope, replay);
     try {
-      const ack = await this.writes.run(() => acks.publish(subjectFor(this.options.streams.subjectPrefix, envelope.type), envelope.data, headers));
+      const ack = await acks.publish({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers });
       if (replay === undefined) this.recent.remember(envelope.id, ack.seq);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
@@ -164,7 +162,7 @@ class JetStreamBus implements BusPort {
 
   /**
    * The same checks and answers as `publish` for each request, with the batch's messages
-   * handed to one coalesced write and awaited together (see `AckPublisher.publishMany`).
+   * written together and awaited together (see `AckPublisher.publishMany`).
    */
   async publishMany(requests: readonly PublishRequest[]): Promise<Array<PublishAck | Error>> {
     const acks = this.acks;
@@ -180,7 +178,7 @@ class JetStreamBus implements BusPort {
         continue;
       }
       try {
-        items.push({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers: envelopeHeaders(envelope, replay) });
+        items.push({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers: encodeEnvelopeHeaders(envelope, replay) });
       } catch (error) {
         results[i] = error as Error;
         continue;
@@ -188,7 +186,7 @@ class JetStreamBus implements BusPort {
       positions.push(i);
     }
     if (items.length === 0) return results;
-    const answers = await this.writes.run(() => acks.publishMany(items));
+    const answers = await acks.publishMany(items);
     for (let k = 0; k < answers.length; k++) {
       const i = positions[k]!;
       const answer = answers[k]!;

@@ -52,6 +52,56 @@ export function envelopeHeaders(envelope: EventEnvelope, replay?: ReplayMark): M
   return h;
 }
 
+const blockEncoder = new TextEncoder();
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * The header block of an event, encoded: byte for byte what `envelopeHeaders(…).encode()`
+ * gives (same lines, same order, values trimmed, the same errors for a line break in a value
+ * or a bad character in a name), without building a `MsgHdrs` (a Map, an array per header and
+ * a canonical-name check per `set`) for every event the gateway publishes.
+ */
+export function encodeEnvelopeHeaders(envelope: EventEnvelope, replay?: ReplayMark): Uint8Array {
+  // An extension named like a header set here would replace it in MsgHdrs: let MsgHdrs decide.
+  if (envelope.extensions !== undefined && Object.keys(envelope.extensions).some((name) => RESERVED.has(`ce-${name}`.toLowerCase()))) {
+    return (envelopeHeaders(envelope, replay) as unknown as { encode(): Uint8Array }).encode();
+  }
+  let block = 'NATS/1.0';
+  block += line(HEADER.msgId, replay === undefined ? envelope.id : `${envelope.id}:replay:${replay.replayId}`);
+  block += line(HEADER.specVersion, '1.0');
+  block += line(HEADER.id, envelope.id);
+  block += line(HEADER.type, envelope.type);
+  block += line(HEADER.source, envelope.source);
+  block += line(HEADER.time, envelope.time);
+  block += line(HEADER.receivedAt, envelope.receivedAt);
+  if (envelope.subject !== undefined) block += line(HEADER.subject, envelope.subject);
+  if (envelope.originId !== undefined) block += line(HEADER.originId, envelope.originId);
+  if (envelope.entity !== undefined) block += line(HEADER.entity, envelope.entity);
+  if (envelope.traceparent !== undefined) block += line(HEADER.traceparent, envelope.traceparent);
+  if (envelope.extensions !== undefined) {
+    for (const [name, value] of Object.entries(envelope.extensions)) block += line(checkedName(`ce-${name}`), value);
+  }
+  if (replay !== undefined) {
+    block += line(HEADER.replaySeq, String(replay.originalSeq));
+    block += line(HEADER.replayId, replay.replayId);
+  }
+  return blockEncoder.encode(`${block}\r\n\r\n`);
+}
+
+function line(name: string, value: string): string {
+  if (LINE_BREAK.test(value)) throw new Error("'header' values cannot contain \\r or \\n");
+  return `\r\n${name}: ${value.trim()}`;
+}
+
+/** A header name as MsgHdrs accepts it: printable ASCII, no colon. */
+function checkedName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 58 || c < 33 || c > 126) throw new Error(`'header' '${name[i]}' is not a valid character in a header name`);
+  }
+  return name;
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface DecodedMessage {
