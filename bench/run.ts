@@ -23,6 +23,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
 import { freePort, startNatsServer, type NatsServer } from '../test/helpers/nats.js';
+import { newEventId } from '../src/envelope/index.js';
 import { eventBody } from './payload.js';
 import { cpuMeter, peakRssMb } from './proc.js';
 
@@ -402,7 +403,7 @@ async function main(): Promise<void> {
       const now = new Date().toISOString();
       const lines: string[] = [];
       for (let i = 0; i < DRAIN_EVENTS; i++) {
-        lines.push(`${crypto.randomUUID()}\torder.created\t/bench\t${now}\t${now}\t${i + 1}\t${eventBody(i).replace(/\\/g, '\\\\')}\n`);
+        lines.push(`${newEventId()}\torder.created\t/bench\t${now}\t${now}\t${i + 1}\t${eventBody(i).replace(/\\/g, '\\\\')}\n`);
       }
       const meter = cpuMeter(backend!.pid);
       const t0 = performance.now();
