@@ -20,7 +20,7 @@ export function registerRequestLog(app: FastifyInstance, context: GatewayContext
       return payload;
     });
   }
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.requests.inc({ route, status: String(reply.statusCode) });
     if (debug) {
@@ -30,5 +30,6 @@ export function registerRequestLog(app: FastifyInstance, context: GatewayContext
         'request',
       );
     }
+    done();
   });
 }
