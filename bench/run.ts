@@ -3,7 +3,7 @@
  * does without Sluice, measured in one run. Loopback only; starts its own nats-server and a
  * fresh PostgreSQL database, runs every server and the load generator as separate processes.
  *
- *   npm run bench                          all workloads (~3 minutes)
+ *   npm run bench                          all workloads (about 8 minutes)
  *   npm run bench -- --seconds 5           shorter load runs
  *   npm run bench -- --archive 10000000    also list GET /events over an archive of that size
  *   npm run bench -- --no-build            skip `npm run build`
@@ -314,7 +314,7 @@ async function main(): Promise<void> {
       // time at the same rate, on the same server, without HTTP. Median round of each by p99.
       const halfRuns: Array<LoadResult & { cpu: number; rss: number }> = [];
       const floors: Array<{ published: number; p50: number; p99: number }> = [];
-      // Full-length rounds: one stall of this VM (tens of milliseconds, every few seconds to minutes) moves the p99 of a short round.
+      // Full-length rounds: one stall of the machine (tens of milliseconds) moves the p99 of a short round much more.
       for (let round = 1; round <= ROUNDS; round++) {
         halfRuns.push(await measure(child.pid!, singleLoad(url, { rate: half, durationSeconds: SECONDS })));
         floors.push((await runJson<{ published: number; p50: number; p99: number }>(['--import', 'tsx', 'bench/publish.ts', 'paced', nats.url, `${single.prefix}.floor`, String(half), String(SECONDS)])).result);
