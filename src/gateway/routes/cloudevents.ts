@@ -87,7 +87,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
           throw new SluiceError('invalid_cloudevent', `binary-mode CloudEvents need the headers ${missing.map((m) => `ce-${m}`).join(', ')}; or POST to /events/{type}`);
         }
         if (attributes.specversion !== '1.0') throw new SluiceError('invalid_cloudevent', `ce-specversion must be 1.0`);
-        const envelope = buildEnvelope({ ...attributes, type: attributes.ceType!, dataText: checkJsonBytes(body), receivedAt });
+        const envelope = buildEnvelope({ ...attributes, type: attributes.ceType!, dataText: checkJsonBytes(body), data: body, receivedAt });
         const ack = await context.publisher.publish({ envelope });
         context.metrics.eventsAccepted.inc({ endpoint: '/events' });
         return reply.code(202).send(accepted(envelope, ack));

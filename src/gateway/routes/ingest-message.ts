@@ -48,8 +48,9 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
     async (request, reply) => {
       requireMediaType(request, ['application/json'], 'send the message as application/json');
       const { type, entity } = hints(request);
-      const dataText = checkJsonBytes(request.body as Buffer);
-      const envelope = buildEnvelope({ ...headerAttributes(request.headers), type, dataText, receivedAt: new Date().toISOString(), ...(entity !== undefined ? { entity } : {}) });
+      const body = request.body as Buffer;
+      const dataText = checkJsonBytes(body);
+      const envelope = buildEnvelope({ ...headerAttributes(request.headers), type, dataText, data: body, receivedAt: new Date().toISOString(), ...(entity !== undefined ? { entity } : {}) });
       await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
       return reply.code(202).send({ message_id: envelope.id, status: 'accepted', timestamp: envelope.receivedAt });

@@ -25,8 +25,10 @@ export function registerTypedIngest(app: FastifyInstance, context: GatewayContex
       if (attributes.ceType !== undefined && attributes.ceType !== type) {
         throw new SluiceError('type_mismatch', `ce-type "${attributes.ceType.slice(0, 60)}" contradicts the path's type "${type.slice(0, 60)}"`);
       }
-      const dataText = checkJsonBytes(request.body as Buffer);
-      const envelope = buildEnvelope({ ...attributes, type, dataText, receivedAt: new Date().toISOString() });
+      const body = request.body as Buffer;
+      const dataText = checkJsonBytes(body);
+      // The checked bytes are the event's data as they came: no second encoding of the text.
+      const envelope = buildEnvelope({ ...attributes, type, dataText, data: body, receivedAt: new Date().toISOString() });
       const ack = await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/events/:type' });
       return reply.code(202).send({ id: envelope.id, type, status: 'accepted', time: envelope.time, seq: ack.seq });
