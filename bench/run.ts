@@ -45,7 +45,7 @@ const BATCH_CONNECTIONS = 4;
 const ONLY = flag('--only')?.split(',');
 const PROFILE_DIR = flag('--prof');
 const HEAP_PROFILE_DIR = flag('--heap-prof');
-/** Also load each HTTP server with wrk (a C load generator, if installed) right after autocannon: a second opinion. */
+/** Also load each HTTP server with wrk (a C load generator, if installed) right after each autocannon run: a second opinion. */
 const WRK = argv.includes('--wrk');
 /** Is a section of the run selected (`--only`)? The raw COPY baseline runs with the drain. */
 const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section) || (section === 'copy' && ONLY.includes('drain'));
@@ -127,19 +127,33 @@ function load(options: Record<string, unknown>): Promise<LoadResult> {
   return runJson<LoadResult>(['--import', 'tsx', generator, JSON.stringify(options)]).then((r) => r.result);
 }
 
-/** Load against a server process, with the server's CPU share and peak memory over the run. */
-async function measure(pid: number, options: Record<string, unknown>, wrkToo = true): Promise<LoadResult & { cpu: number; rss: number }> {
+/**
+ * Load against a server process, with the server's CPU share and peak memory over the run.
+ * With `--wrk`, a full-speed load is measured again by wrk; its result is returned (`wrk`),
+ * and unless `keepWrk` is set, also written as a line of the wrk table.
+ */
+async function measure(pid: number, options: Record<string, unknown>, keepWrk = false): Promise<LoadResult & { cpu: number; rss: number; wrk?: WrkResult }> {
   const meter = cpuMeter(pid);
   const result = await load(options);
   const measured = { ...result, cpu: meter.stop(), rss: peakRssMb(pid) };
-  if (WRK && wrkToo && options.rate === undefined) await crossCheck(String(options.url), options);
-  return measured;
+  if (!WRK || options.rate !== undefined) return measured;
+  const wrk = await crossCheck(String(options.url), options);
+  if (!keepWrk) wrkRows.push(wrkLine(options, [wrk]));
+  return { ...measured, wrk };
+}
+
+interface WrkResult {
+  readonly requestsPerSecond: number;
+  readonly p50: string;
+  readonly p99: string;
+  readonly non2xx?: string;
+  readonly error?: string;
 }
 
 const wrkRows: string[] = [];
 
-/** The same load from wrk: 2 s of warm-up, then the run; one line of requests/s and latency. */
-async function crossCheck(url: string, options: Record<string, unknown>): Promise<void> {
+/** The same load from wrk: 2 s of warm-up, then the run. */
+async function crossCheck(url: string, options: Record<string, unknown>): Promise<WrkResult> {
   const script = join(tmpdir(), `sluice-bench-wrk-${process.pid}.lua`);
   const body = options.bodyFile !== undefined ? readFileSync(String(options.bodyFile), 'utf8') : (options.body as string | undefined);
   const lua = body === undefined ? '' : `wrk.method = "POST"\nwrk.headers["content-type"] = ${JSON.stringify(options.contentType ?? 'application/json')}\nwrk.body = [==[${body}]==]\n`;
@@ -148,16 +162,21 @@ async function crossCheck(url: string, options: Record<string, unknown>): Promis
   spawnSync('wrk', [...args.slice(0, 2), '-d2s', ...args.slice(2)], { encoding: 'utf8' });
   const run = spawnSync('wrk', [...args.slice(0, 2), `-d${Number(options.durationSeconds)}s`, ...args.slice(2)], { encoding: 'utf8' });
   rmSync(script, { force: true });
-  if (run.error !== undefined || run.status !== 0) {
-    wrkRows.push(`${url}: wrk did not run (${run.error?.message ?? run.stderr.trim()})`);
-    return;
-  }
+  if (run.error !== undefined || run.status !== 0) return { requestsPerSecond: NaN, p50: '?', p99: '?', error: run.error?.message ?? run.stderr.trim() };
   const out = run.stdout;
-  const rate = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
   const at = (p: string): string => new RegExp(`^\\s+${p}%\\s+([\\d.]+\\w+)`, 'm').exec(out)?.[1] ?? '?';
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1];
-  const label = typeof options.label === 'string' ? options.label : new URL(url).pathname;
-  wrkRows.push(`${label} (${Number(options.connections)} connections): ${rate} requests/s, p50 ${at('50')}, p99 ${at('99')}${non2xx !== undefined ? `, ${non2xx} non-2xx` : ''}`);
+  return { requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: at('50'), p99: at('99'), ...(non2xx !== undefined ? { non2xx } : {}) };
+}
+
+/** One line of the wrk table: the median run by requests/s, and every run's rate when there were several. */
+function wrkLine(options: Record<string, unknown>, runs: readonly WrkResult[]): string {
+  const label = typeof options.label === 'string' ? options.label : new URL(String(options.url)).pathname;
+  const failed = runs.find((r) => r.error !== undefined);
+  if (failed !== undefined) return `${label}: wrk did not run (${failed.error})`;
+  const median = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)]!;
+  const rounds = runs.length > 1 ? ` (median of ${runs.length} rounds: ${runs.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')})` : '';
+  return `${label} (${Number(options.connections)} connections): ${median.requestsPerSecond} requests/s, p50 ${median.p50}, p99 ${median.p99}${median.non2xx !== undefined ? `, ${median.non2xx} non-2xx` : ''}${rounds}`;
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 20): Promise<void> {
@@ -264,7 +283,7 @@ async function main(): Promise<void> {
     // Single events: Fastify hello world, the naive gateway and Sluice, all running, loaded in
     // turn for ROUNDS rounds; each row is the median round. The machine's speed drifts by tens of
     // percent within minutes: interleaving puts the same drift under all three.
-    const servers: Array<{ workload: string; baseline?: string; child: ChildProcess; url: string; runs: Array<LoadResult & { cpu: number; rss: number }> }> = [];
+    const servers: Array<{ workload: string; baseline?: string; child: ChildProcess; url: string; runs: Array<LoadResult & { cpu: number; rss: number; wrk?: WrkResult }> }> = [];
     if (want('hello')) {
       log('fastify hello-world');
       const { child, url } = await startBaseline('bench/servers/hello.ts', []);
@@ -291,13 +310,16 @@ async function main(): Promise<void> {
       const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]!);
       for (const server of order) {
         log(`${server.workload}, round ${round} of ${ROUNDS}`);
-        server.runs.push(await measure(server.child.pid!, singleLoad(server.url, { durationSeconds: ROUND_SECONDS, label: server.workload }), round === ROUNDS));
+        // wrk runs right after autocannon in every round, so its median comes from the same interleaving.
+        server.runs.push(await measure(server.child.pid!, singleLoad(server.url, { durationSeconds: ROUND_SECONDS, label: server.workload }), true));
       }
     }
     for (const server of servers) {
       const ordered = [...server.runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
       const median = ordered[Math.floor(ordered.length / 2)]!;
       const rates = server.runs.map((r) => Math.round(r.requestsPerSecond)).join(', ');
+      const wrkRuns = server.runs.flatMap((r) => (r.wrk !== undefined ? [r.wrk] : []));
+      if (wrkRuns.length > 0) wrkRows.push(wrkLine(singleLoad(server.url, { durationSeconds: ROUND_SECONDS, label: server.workload }), wrkRuns));
       const row = httpRow(server.workload, { ...median, rss: Math.max(...server.runs.map((r) => r.rss)) }, 1, server.baseline);
       rows.push({ ...row, note: [row.note, `median of ${ROUNDS} rounds: ${rates}`].filter(Boolean).join('; ') });
       if (server.child !== sluiceGateway?.child) await stopProcess(server.child);
@@ -586,7 +608,7 @@ function report(): void {
   if (single !== undefined && naive !== undefined) out.push('', `sluice single events / naive gateway: ${ratio(single.eventsPerSecond, naive.eventsPerSecond)}`);
   out.push(`start-up to first 202: JetStream+PostgreSQL ${extra.startupJetStreamPostgresMs} ms, embedded ${extra.startupEmbeddedMs} ms; GET /health p99 ${extra.healthP99Ms} ms at 1000/s paced, ${extra.healthFullSpeedP99Ms} ms at full speed (${extra.healthFullSpeedRequestsPerSecond}/s, 10 connections)`);
   for (const [k, v] of Object.entries(extra)) if (k.startsWith('listPage') || k.startsWith('archive')) out.push(`${k}: ${v}`);
-  if (wrkRows.length > 0) out.push('', 'wrk, the same servers right after autocannon:', ...wrkRows.map((r) => `  ${r}`));
+  if (wrkRows.length > 0) out.push('', 'wrk, the same servers right after each autocannon run:', ...wrkRows.map((r) => `  ${r}`));
   out.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   process.stdout.write(`\n${out.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ rows, ...extra })}\n`);
