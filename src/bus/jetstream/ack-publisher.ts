@@ -1,4 +1,5 @@
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { WaitingRing } from './waiting-ring.js';
 
 /** JetStream's answer to a publish. */
 export interface StreamAck {
@@ -110,7 +111,7 @@ const decoder = new TextDecoder();
  */
 export class AckPublisher {
   private readonly prefix = `${createInbox()}.`;
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly waiting = new WaitingRing<Waiting>();
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private queue: Queued[] = [];
@@ -156,22 +157,20 @@ export class AckPublisher {
     this.queue = [];
     this.flushScheduled = false;
     for (const { item, waiting } of queue) {
-      const token = (this.next++).toString(36);
+      const n = this.next++;
       try {
-        this.nc.publish(item.subject, item.data, { reply: this.prefix + token, headers: new EncodedHeaders(item.headers) as unknown as MsgHdrs });
+        this.nc.publish(item.subject, item.data, { reply: this.prefix + n.toString(36), headers: new EncodedHeaders(item.headers) as unknown as MsgHdrs });
       } catch (error) {
         waiting.reject(error as Error);
         continue;
       }
-      this.waiting.set(token, waiting);
+      this.waiting.set(n, waiting);
     }
   };
 
   private answer(msg: Msg): void {
-    const token = msg.subject.slice(this.prefix.length);
-    const waiting = this.waiting.get(token);
+    const waiting = this.waiting.take(parseInt(msg.subject.slice(this.prefix.length), 36));
     if (waiting === undefined) return;
-    this.waiting.delete(token);
     const status = msg.headers;
     if (status !== undefined && status.code >= 300) {
       waiting.reject(new Error(status.code === 503 ? 'no responders: no stream takes this subject' : `${status.code} ${status.description}`));
@@ -185,16 +184,11 @@ export class AckPublisher {
   private sweep(): void {
     if (this.waiting.size === 0) return;
     const now = performance.now();
-    for (const [token, waiting] of this.waiting) {
-      if (waiting.deadline > now) continue;
-      this.waiting.delete(token);
-      waiting.reject(new Error('timeout'));
-    }
+    for (const waiting of this.waiting.takeWhere((w) => w.deadline <= now)) waiting.reject(new Error('timeout'));
   }
 
   private failAll(error: Error): void {
-    for (const waiting of this.waiting.values()) waiting.reject(error);
-    this.waiting.clear();
+    for (const waiting of this.waiting.takeWhere(() => true)) waiting.reject(error);
     const queue = this.queue;
     this.queue = [];
     for (const { waiting } of queue) waiting.reject(error);
