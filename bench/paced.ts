@@ -12,6 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { percentile } from './percentile.js';
 import { onSchedule } from './schedule.js';
 
 interface PacedOptions {
@@ -137,7 +138,6 @@ const seconds = (performance.now() - measureFrom) / 1000;
 for (const conn of connections) conn.socket.destroy();
 
 const sorted = Float64Array.from(latencies).sort();
-const percentile = (p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 const lags = Float64Array.from(sendLags).sort();
 if (options.recordIds !== undefined) writeFileSync(options.recordIds, accepted.join('\n'));
@@ -145,10 +145,10 @@ process.stdout.write(
   `${JSON.stringify({
     requestsPerSecond: latencies.length / seconds,
     total: latencies.length,
-    p50: round(percentile(50)),
-    p99: round(percentile(99)),
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
     max: round(sorted[sorted.length - 1] ?? NaN),
-    sendLagP99: round(lags[Math.max(0, Math.ceil(0.99 * lags.length) - 1)] ?? NaN),
+    sendLagP99: round(percentile(lags, 99)),
     non2xx,
     errors,
     timeouts: total - warmupAnswered - latencies.length,

@@ -12,6 +12,7 @@ import { connectionOptions } from '../src/bus/jetstream/connect.js';
 import { envelopeHeaders } from '../src/bus/jetstream/wire.js';
 import { newEventId } from '../src/envelope/index.js';
 import { eventBody } from './payload.js';
+import { percentile } from './percentile.js';
 import { onSchedule } from './schedule.js';
 
 const IN_FLIGHT = 1000;
@@ -80,7 +81,7 @@ if (mode === 'raw') {
   const deadline = performance.now() + 10_000;
   while (latencies.length < total - warmup && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   const sorted = Float64Array.from(latencies).sort();
-  const at = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 100) / 100;
+  const at = (p: number): number => Math.round(percentile(sorted, p) * 100) / 100;
   process.stdout.write(`${JSON.stringify({ published: latencies.length, p50: at(50), p99: at(99) })}\n`);
 }
 await nc.drain();

@@ -25,6 +25,7 @@ import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
 import { freePort, startNatsServer, type NatsServer } from '../test/helpers/nats.js';
 import { newEventId } from '../src/envelope/index.js';
 import { eventBody } from './payload.js';
+import { percentile } from './percentile.js';
 import { cpuMeter, peakRssMb } from './proc.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -257,11 +258,6 @@ function httpRow(workload: string, r: LoadResult & { cpu: number; rss: number },
 async function consumerState(jsm: JetStreamManager, stream: string, consumer: string): Promise<{ acked: number; done: boolean; delivered: number }> {
   const info = await jsm.consumers.info(stream, consumer);
   return { acked: info.ack_floor.stream_seq, delivered: info.delivered.stream_seq, done: info.num_pending === 0 && info.num_ack_pending === 0 };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
