@@ -28,27 +28,40 @@ export const HEADER = {
 
 const RESERVED = new Set<string>(Object.values(HEADER).map((h) => h.toLowerCase()));
 
+/** The headers of an event (and of its replay, which needs its own message id), in order: name, value, name, value… */
+function envelopeHeaderPairs(envelope: EventEnvelope, replay?: ReplayMark): string[] {
+  const pairs = [
+    HEADER.msgId,
+    replay === undefined ? envelope.id : `${envelope.id}:replay:${replay.replayId}`,
+    HEADER.specVersion,
+    '1.0',
+    HEADER.id,
+    envelope.id,
+    HEADER.type,
+    envelope.type,
+    HEADER.source,
+    envelope.source,
+    HEADER.time,
+    envelope.time,
+    HEADER.receivedAt,
+    envelope.receivedAt,
+  ];
+  if (envelope.subject !== undefined) pairs.push(HEADER.subject, envelope.subject);
+  if (envelope.originId !== undefined) pairs.push(HEADER.originId, envelope.originId);
+  if (envelope.entity !== undefined) pairs.push(HEADER.entity, envelope.entity);
+  if (envelope.traceparent !== undefined) pairs.push(HEADER.traceparent, envelope.traceparent);
+  if (envelope.extensions !== undefined) {
+    for (const [name, value] of Object.entries(envelope.extensions)) pairs.push(`ce-${name}`, value);
+  }
+  if (replay !== undefined) pairs.push(HEADER.replaySeq, String(replay.originalSeq), HEADER.replayId, replay.replayId);
+  return pairs;
+}
+
 /** The NATS headers of an event (and of its replay, which needs its own message id). */
 export function envelopeHeaders(envelope: EventEnvelope, replay?: ReplayMark): MsgHdrs {
   const h = natsHeaders();
-  h.set(HEADER.msgId, replay === undefined ? envelope.id : `${envelope.id}:replay:${replay.replayId}`);
-  h.set(HEADER.specVersion, '1.0');
-  h.set(HEADER.id, envelope.id);
-  h.set(HEADER.type, envelope.type);
-  h.set(HEADER.source, envelope.source);
-  h.set(HEADER.time, envelope.time);
-  h.set(HEADER.receivedAt, envelope.receivedAt);
-  if (envelope.subject !== undefined) h.set(HEADER.subject, envelope.subject);
-  if (envelope.originId !== undefined) h.set(HEADER.originId, envelope.originId);
-  if (envelope.entity !== undefined) h.set(HEADER.entity, envelope.entity);
-  if (envelope.traceparent !== undefined) h.set(HEADER.traceparent, envelope.traceparent);
-  if (envelope.extensions !== undefined) {
-    for (const [name, value] of Object.entries(envelope.extensions)) h.set(`ce-${name}`, value);
-  }
-  if (replay !== undefined) {
-    h.set(HEADER.replaySeq, String(replay.originalSeq));
-    h.set(HEADER.replayId, replay.replayId);
-  }
+  const pairs = envelopeHeaderPairs(envelope, replay);
+  for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i]!, pairs[i + 1]!);
   return h;
 }
 
@@ -65,32 +78,17 @@ export function encodeEnvelopeHeaders(envelope: EventEnvelope, replay?: ReplayMa
   if (envelope.extensions !== undefined && Object.keys(envelope.extensions).some((name) => RESERVED.has(`ce-${name}`.toLowerCase()))) {
     return (envelopeHeaders(envelope, replay) as unknown as { encode(): Uint8Array }).encode();
   }
+  const pairs = envelopeHeaderPairs(envelope, replay);
   let block = 'NATS/1.0';
-  block += line(HEADER.msgId, replay === undefined ? envelope.id : `${envelope.id}:replay:${replay.replayId}`);
-  block += line(HEADER.specVersion, '1.0');
-  block += line(HEADER.id, envelope.id);
-  block += line(HEADER.type, envelope.type);
-  block += line(HEADER.source, envelope.source);
-  block += line(HEADER.time, envelope.time);
-  block += line(HEADER.receivedAt, envelope.receivedAt);
-  if (envelope.subject !== undefined) block += line(HEADER.subject, envelope.subject);
-  if (envelope.originId !== undefined) block += line(HEADER.originId, envelope.originId);
-  if (envelope.entity !== undefined) block += line(HEADER.entity, envelope.entity);
-  if (envelope.traceparent !== undefined) block += line(HEADER.traceparent, envelope.traceparent);
-  if (envelope.extensions !== undefined) {
-    for (const [name, value] of Object.entries(envelope.extensions)) block += line(checkedName(`ce-${name}`), value);
-  }
-  if (replay !== undefined) {
-    block += line(HEADER.replaySeq, String(replay.originalSeq));
-    block += line(HEADER.replayId, replay.replayId);
+  for (let i = 0; i < pairs.length; i += 2) {
+    // The name first, then the value, as MsgHdrs checks them.
+    const name = checkedName(pairs[i]!);
+    const value = pairs[i + 1]!;
+    if (LINE_BREAK.test(value)) throw new Error("'header' values cannot contain \\r or \\n");
+    block += `\r\n${name}: ${value.trim()}`;
   }
   // Buffer.from takes a block this small from Node's shared pool: no ArrayBuffer of its own per event for the scavenger to sweep.
   return Buffer.from(`${block}\r\n\r\n`, 'utf8');
-}
-
-function line(name: string, value: string): string {
-  if (LINE_BREAK.test(value)) throw new Error("'header' values cannot contain \\r or \\n");
-  return `\r\n${name}: ${value.trim()}`;
 }
 
 /** A header name as MsgHdrs accepts it: printable ASCII, no colon. */
