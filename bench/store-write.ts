@@ -103,7 +103,7 @@ try {
     for (let i = 0; i < BATCH; i++) {
       seq++;
       const type = seq % 2 === 0 ? 'order.created' : 'page.viewed';
-      const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)) };
+      const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)), dataContentType: 'application/json' };
       const noop = (): void => undefined;
       items.push(prepareItem({ envelope, seq, streamSeq: seq, deliveryCount: 1, ack: noop, nak: noop, term: noop, working: noop }, model));
     }

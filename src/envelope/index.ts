@@ -1,5 +1,5 @@
 export type { EventEnvelope, SequencedEnvelope } from './envelope.js';
-export { DATA_CONTENT_TYPE, DEFAULT_SOURCE } from './envelope.js';
+export { DATA_CONTENT_TYPE, DEFAULT_SOURCE, UNLABELLED_CONTENT_TYPE } from './envelope.js';
 export {
   MAX_EVENT_TYPE_LENGTH,
   deadLetterSubjectFor,
@@ -10,3 +10,9 @@ export {
 } from './event-type.js';
 export { idFromCloudEvent, idFromIdempotencyKey, isEventId, newEventId } from './ids.js';
 export { MAX_JSON_DEPTH, jsonTextProblem } from './json-text.js';
+export { checkJsonBytes, checkJsonText } from './json-data.js';
+export { isJsonContentType, isJsonEssence, isTextEssence, mediaTypeEssence, mediaTypeProblem } from './media-type.js';
+export { buildEnvelope, isRfc3339, type EnvelopeInput } from './build-envelope.js';
+export { binaryAttributes, type BinaryAttributes, type HeaderRecord } from './binary-mode.js';
+export { readStructuredBatch, readStructuredEvent, type StructuredContext } from './structured-mode.js';
+export { dataAsJson, dataView, formFields, type DataView } from './data-view.js';

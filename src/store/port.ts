@@ -24,8 +24,11 @@ export interface StoredEvent {
   readonly time: string;
   readonly receivedAt: string;
   readonly streamSeq: number;
-  /** The data as JSON text. */
-  readonly dataText: string;
+  /** The data's exact bytes (for events archived before bytes were kept: the stored JSON's text). */
+  readonly data: Uint8Array;
+  /** CloudEvents `datacontenttype`. */
+  readonly dataContentType: string;
+  readonly dataSchema: string | null;
   readonly originId: string | null;
   readonly entity: string | null;
   readonly traceparent: string | null;
@@ -43,6 +46,8 @@ export interface WriteItem {
   readonly entity: CompiledEntity | null;
   /** Parsed data (for entity rows); ignored when `entity` is null. */
   readonly data: unknown;
+  /** False when data labelled JSON is not JSON (a plain NATS publish): the archive keeps only its bytes. */
+  readonly dataIsJson?: boolean;
   /** Set when the event failed validation: it is archived and marked failed with this reason. */
   readonly failure?: string;
 }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { dataAsJson } from '../envelope/index.js';
 import type { EntityDefinition } from '../entities/model.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
@@ -28,8 +29,6 @@ export interface EntityTables {
 }
 
 const DAY_MS = 86_400_000;
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /** The store port over any SqlClient (PostgreSQL or the embedded PostgreSQL): one dialect, one set of queries. */
 export function createSqlStore(client: SqlClient, options: { entityTables?: EntityTables } = {}): StorePort {
@@ -278,11 +277,20 @@ function archiveRow(item: WriteItem): ArchiveRow {
     time: e.time,
     receivedAt: e.receivedAt,
     streamSeq: item.seq,
-    // PostgreSQL refuses bytes that are not UTF-8; such data (only a raw NATS publish can carry it) goes in as decoded, with replacement characters.
-    data: isUtf8(e.data) ? e.data : encoder.encode(decoder.decode(e.data)),
+    dataBytes: e.data,
+    // The queryable jsonb: JSON data (and form posts as objects); never data labelled JSON that is not (a plain NATS publish).
+    dataJson: item.dataIsJson === false ? null : jsonbText(e.data, e.dataContentType),
+    dataContentType: e.dataContentType,
+    dataSchema: e.dataSchema ?? null,
     originId: e.originId ?? null,
     entityType: item.entity?.definition.name ?? e.entity ?? null,
     traceparent: e.traceparent ?? null,
     extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),
   };
+}
+
+/** JSON text jsonb takes: PostgreSQL refuses bytes that are not UTF-8 (only a plain NATS publish can carry them). */
+function jsonbText(bytes: Uint8Array, dataContentType: string): Uint8Array | null {
+  const json = dataAsJson(bytes, dataContentType);
+  return json === null || isUtf8(json) ? json : null;
 }

@@ -1,14 +1,15 @@
 import type { Delivery } from '../bus/index.js';
 import type { EntityModel } from '../entities/model.js';
+import { dataAsJson } from '../envelope/index.js';
 import type { WriteItem } from '../store/index.js';
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /**
  * Turns a delivery into what the store writes: routes it to its entity and validates the
- * data there. Data is parsed only when an entity needs it; the archive takes the JSON bytes
- * as they came. A validation failure is kept on the item (archived, marked failed, dead-lettered).
+ * data there. Data is parsed only when an entity needs it (JSON as is, a form post as an
+ * object of strings); the archive takes the bytes as they came. A validation failure is kept
+ * on the item (archived, marked failed, dead-lettered).
  */
 export function prepareItem(delivery: Delivery, entities: EntityModel | null): WriteItem {
   const { envelope } = delivery;
@@ -20,20 +21,17 @@ export function prepareItem(delivery: Delivery, entities: EntityModel | null): W
     }
     if (envelope.source !== '/nats') return { envelope, seq: delivery.seq, replay, entity: null, data: null };
   }
-  const text = decoder.decode(envelope.data);
+  const json = dataAsJson(envelope.data, envelope.dataContentType);
+  if (json === null) {
+    if (entity === null) return { envelope, seq: delivery.seq, replay, entity: null, data: null };
+    return { envelope, seq: delivery.seq, replay, entity, data: null, failure: `${entity.definition.name}: data of type ${envelope.dataContentType} cannot be mapped to rows; send JSON or a form post` };
+  }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(decoder.decode(json));
   } catch {
-    // Only a raw NATS publish can get here: keep its bytes as a JSON string so nothing is lost.
-    return {
-      envelope: { ...envelope, data: encoder.encode(JSON.stringify(text)) },
-      seq: delivery.seq,
-      replay,
-      entity,
-      data: null,
-      failure: 'the data is not valid JSON',
-    };
+    // Only a plain NATS publish can get here: its bytes are archived as they came, the event failed.
+    return { envelope, seq: delivery.seq, replay, entity, data: null, dataIsJson: false, failure: 'the data is not valid JSON' };
   }
   if (entity === null) return { envelope, seq: delivery.seq, replay, entity: null, data };
   const problem = entity.validate(data);

@@ -32,7 +32,7 @@ import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
+import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawContentType } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -381,6 +381,7 @@ function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnve
     time: receivedAt,
     receivedAt,
     data: m.data,
+    dataContentType: rawContentType(m.headers?.get(HEADER.contentType)),
   };
 }
 

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { typePatternProblem } from '../../envelope/index.js';
+import { isRfc3339, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { MessageState } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
 import { cloudEventJson } from '../cloudevent-json.js';
-import { isRfc3339 } from '../request-envelope.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
 interface ListQuery {

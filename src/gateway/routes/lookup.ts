@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isEventId } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
+import type { FoundMessage } from '../../bus/index.js';
 import type { MessageStatusRecord, StoredEvent } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
 import { cloudEventJson, cloudEventJsonFromEnvelope } from '../cloudevent-json.js';
@@ -63,18 +64,48 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
   app.get<{ Params: { id: string } }>('/ingest/status/:id', statusRoute, async (request) => status(request.params.id));
   app.get<{ Params: { id: string } }>('/events/:id/status', statusRoute, async (request) => status(request.params.id));
 
+  /** The archived event, or the one the bus still holds (accepted, not archived yet). */
+  const event = async (id: string): Promise<{ stored: StoredEvent } | { onBus: FoundMessage }> => {
+    requireId(id);
+    const { value, storeDown } = await fromStore<StoredEvent>(() => context.store.getEvent(id));
+    if (value !== null) return { stored: value };
+    const found = await context.bus.lookup(id);
+    if (found === null) throw notFound(id, storeDown, !context.bus.health().connected);
+    return { onBus: found };
+  };
+
   app.get<{ Params: { id: string } }>(
     '/events/:id',
-    { schema: { summary: 'The stored event as a structured CloudEvent (data included)', tags: ['look up'], params: idParamsSchema } },
+    {
+      schema: {
+        summary: 'The event as a structured CloudEvent: JSON data as sent in "data", text as a "data" string, anything else as "data_base64"',
+        tags: ['look up'],
+        params: idParamsSchema,
+        produces: ['application/cloudevents+json'],
+      },
+    },
     async (request, reply) => {
-      const id = request.params.id;
-      requireId(id);
-      const { value, storeDown } = await fromStore<StoredEvent>(() => context.store.getEvent(id));
+      const found = await event(request.params.id);
       reply.type('application/cloudevents+json; charset=utf-8');
-      if (value !== null) return reply.send(cloudEventJson(value));
-      const found = await context.bus.lookup(id);
-      if (found === null) throw notFound(id, storeDown, !context.bus.health().connected);
-      return reply.send(cloudEventJsonFromEnvelope(found.envelope, found.seq));
+      return reply.send('stored' in found ? cloudEventJson(found.stored) : cloudEventJsonFromEnvelope(found.onBus.envelope, found.onBus.seq));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/events/:id/data',
+    {
+      schema: {
+        summary: "The event's data: the exact bytes the producer sent, with their Content-Type",
+        tags: ['look up'],
+        params: idParamsSchema,
+        produces: ['*/*'],
+      },
+    },
+    async (request, reply) => {
+      const found = await event(request.params.id);
+      const { data, dataContentType } = 'stored' in found ? found.stored : found.onBus.envelope;
+      reply.type(dataContentType);
+      return reply.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     },
   );
 }

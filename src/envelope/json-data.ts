@@ -1,14 +1,15 @@
 import { isUtf8 } from 'node:buffer';
-import { jsonTextProblem } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
+import { jsonTextProblem } from './json-text.js';
 
-/** Checks a JSON document from the wire; returns its text. Throws SluiceError 400 with what is wrong. */
-export function checkJsonBytes(bytes: Buffer, what = 'the body'): string {
+/** Checks JSON data from the wire; returns its text. Throws SluiceError 400 saying what is wrong. */
+export function checkJsonBytes(bytes: Uint8Array, what = 'the body'): string {
   if (bytes.length === 0) throw new SluiceError('invalid_json', `${what} is empty; send a JSON value`);
   if (!isUtf8(bytes)) throw new SluiceError('invalid_json', `${what} is not valid UTF-8`);
-  return checkJsonText(bytes.toString('utf8'), what);
+  return checkJsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), what);
 }
 
+/** Checks JSON text: valid JSON, and nothing PostgreSQL's jsonb cannot store. Returns the text. */
 export function checkJsonText(text: string, what = 'the body'): string {
   try {
     JSON.parse(text);
