@@ -170,6 +170,7 @@ export class SluiceClient {
         until: filter.until,
         limit: filter.limit,
         cursor: filter.cursor,
+        data: filter.data === undefined ? undefined : typeof filter.data === 'string' ? filter.data : JSON.stringify(filter.data),
       },
       signal: options.signal,
     });

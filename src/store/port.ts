@@ -72,6 +72,8 @@ export interface EventQuery {
   /** Exclusive, RFC 3339. */
   readonly until?: string;
   readonly limit: number;
+  /** JSON text the event's data must contain (`data @> …`). */
+  readonly data?: string;
   /** Only events whose processing status is this. */
   readonly status?: MessageState;
   /** Return only events with stream_seq greater than this. */

@@ -143,6 +143,10 @@ class SqlStore implements StorePort {
       params.push(query.until);
       where.push(`received_at < $${params.length}`);
     }
+    if (query.data !== undefined) {
+      params.push(query.data);
+      where.push(`data @> $${params.length}::jsonb`);
+    }
     if (query.status !== undefined) {
       params.push(query.status);
       where.push(`id IN (SELECT message_id FROM sluice.message_status WHERE status = $${params.length})`);

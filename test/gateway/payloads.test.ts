@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CloudEvent, HTTP, Mode, emitterFor, httpTransport } from 'cloudevents';
+import { SluiceClient } from '../../src/client/index.js';
 import { eventually } from '../helpers/pipeline.js';
 import { startEmbeddedPipeline, type EmbeddedPipeline } from '../helpers/embedded-pipeline.js';
 
@@ -132,7 +133,7 @@ describe('payloads of any content type, kept byte for byte (embedded bus and dat
   });
 
   it('takes events from the official CloudEvents SDK (binary and structured) and gives back what the SDK reads as the same event', async () => {
-    const cases = [
+    const cases: Array<CloudEvent<unknown>> = [
       new CloudEvent({ type: 'sdk.json', source: '/sdk', id: 'sdk-1', data: { hello: 'world', n: 1 }, subject: 'orders/1', tenant: 'acme' }),
       new CloudEvent({ type: 'sdk.text', source: '/sdk', id: 'sdk-2', datacontenttype: 'text/plain', data: 'just text' }),
       new CloudEvent({ type: 'sdk.binary', source: '/sdk', id: 'sdk-3', datacontenttype: 'application/octet-stream', data: new Uint8Array([0, 1, 2, 250]) }),
@@ -156,7 +157,7 @@ describe('payloads of any content type, kept byte for byte (embedded bus and dat
         assert.equal(read.dataschema, event.dataschema);
         // Binary mode sends the SDK's Content-Type (it adds a charset): kept as the producer gave it.
         assert.ok(String(read.datacontenttype).startsWith(event.datacontenttype ?? 'application/json'), String(read.datacontenttype));
-        if (event.data instanceof Uint8Array) assert.deepEqual(new Uint8Array(read.data_base64 === undefined ? (read.data as Uint8Array) : Buffer.from(read.data_base64, 'base64')), event.data);
+        if (event.data instanceof Uint8Array) assert.deepEqual(new Uint8Array(read.data_base64 === undefined ? (read.data as unknown as Uint8Array) : Buffer.from(read.data_base64, 'base64')), event.data);
         else assert.deepEqual(read.data, event.data);
         if (sent.id === 'sdk-1') assert.equal(read.tenant, 'acme');
       }
@@ -218,6 +219,41 @@ describe('payloads of any content type, kept byte for byte (embedded bus and dat
     assert.equal(emptyHeader.status, 400);
     const badTime = await request(`${p.url}/events`, { body: '{}', headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/s', 'ce-type': 'a.b', 'ce-time': 'yesterday' } });
     assert.equal(badTime.status, 400);
+  });
+
+  it('finds events by their data (JSON containment), with the other filters, paged, through the API and SluiceClient', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const body = i % 2 === 0 ? JSON.stringify({ customer: 'c-42', n: i, tags: ['x', `t${i}`] }) : `customer=c-42&n=${i}`;
+      const contentType = i % 2 === 0 ? 'application/json' : 'application/x-www-form-urlencoded';
+      const answer = await request(`${p.url}/events/search.${i < 3 ? 'a' : 'b'}`, { body, headers: { 'content-type': contentType } });
+      ids.push(answer.json().id as string);
+    }
+    await request(`${p.url}/events/search.a`, { body: '{"customer":"c-7"}', headers: { 'content-type': 'application/json' } });
+    await request(`${p.url}/events/search.a`, { body: 'customer c-42', headers: { 'content-type': 'text/plain' } });
+    for (const id of ids) await archived(id);
+    const find = async (query: string): Promise<string[]> => {
+      const answer = await request(`${p.url}/events?${query}`);
+      assert.equal(answer.status, 200, answer.text);
+      return (answer.json().events as Array<{ id: string }>).map((e) => e.id);
+    };
+    const data = encodeURIComponent('{"customer":"c-42"}');
+    await eventually(async () => ((await find(`type=search.>&data=${data}`)).length === 6 ? true : undefined), 10_000, 'all six listed');
+    assert.deepEqual(await find(`type=search.>&data=${data}`), ids, 'JSON data and form posts, in stream order; text is not searched');
+    assert.deepEqual(await find(`type=search.a&data=${data}`), ids.slice(0, 3));
+    assert.deepEqual(await find(`type=search.>&data=${encodeURIComponent('{"tags":["t4"]}')}`), [ids[4]]);
+    assert.deepEqual(await find(`type=search.>&data=${encodeURIComponent('{"n":"3"}')}`), [ids[3]], 'form fields are strings');
+    const first = await request(`${p.url}/events?type=search.>&limit=2&data=${data}`);
+    const second = await request(`${p.url}/events?type=search.>&limit=2&data=${data}&cursor=${first.json().next_cursor as string}`);
+    assert.deepEqual((second.json().events as Array<{ id: string }>).map((e) => e.id), ids.slice(2, 4));
+    for (const bad of ['{', '{"a":"\\u0000"}', 'customer']) {
+      const answer = await request(`${p.url}/events?data=${encodeURIComponent(bad)}`);
+      assert.equal(answer.status, 400, bad);
+      assert.equal((answer.json().error as { code: string }).code, 'invalid_parameter');
+    }
+    const client = new SluiceClient({ url: p.url });
+    const page = await client.list({ type: 'search.>', data: { customer: 'c-42', n: 0 } });
+    assert.deepEqual(page.events.map((e) => e.id), [ids[0]]);
   });
 
   it('keeps NDJSON batches line by line', async () => {
