@@ -68,6 +68,8 @@ export interface EventFilter {
   since?: string;
   until?: string;
   status?: string;
+  /** A JSON document the event's data must contain (`GET /events?data=`). */
+  data?: string;
 }
 
 /** An error answer of the API, with its stable code. */
