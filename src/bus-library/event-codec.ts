@@ -1,5 +1,6 @@
 import {
   DATA_CONTENT_TYPE,
+  EnvelopeError,
   buildEnvelope as buildCheckedEnvelope,
   dataView,
   idFromIdempotencyKey,
@@ -52,15 +53,19 @@ function dataBytes(type: string, data: unknown, dataContentType: string): Uint8A
 export function buildEnvelope(type: string, data: unknown, options: PublishOptions | undefined, id: string): EventEnvelope {
   const dataContentType = options?.datacontenttype ?? DATA_CONTENT_TYPE;
   const now = new Date().toISOString();
-  return buildCheckedEnvelope({
-    type,
-    id,
-    data: dataBytes(type, data, dataContentType),
-    dataContentType,
-    receivedAt: now,
-    dataLabel: `the data of a ${type} event`,
-    ...(options?.source !== undefined ? { source: options.source } : {}),
-  });
+  try {
+    return buildCheckedEnvelope({
+      type,
+      id,
+      data: dataBytes(type, data, dataContentType),
+      dataContentType,
+      receivedAt: now,
+      dataLabel: `the data of a ${type} event`,
+      ...(options?.source !== undefined ? { source: options.source } : {}),
+    });
+  } catch (error) {
+    throw error instanceof EnvelopeError ? new SluiceError(error.code, error.message, { cause: error }) : error;
+  }
 }
 
 /** What a subscriber sees of a stored envelope: the data as its content type reads, and its exact bytes. */

@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors/index.js';
+import { EnvelopeError } from './envelope-error.js';
 import { isExtensionName } from './build-envelope.js';
 
 /** Request headers as Node gives them: lower-case names. */
@@ -53,7 +53,7 @@ export function binaryAttributes(headers: HeaderRecord): BinaryAttributes {
     if (!name.startsWith('ce-') || CORE_CE_HEADERS.has(name)) continue;
     const ext = name.slice(3);
     if (!isExtensionName(ext)) {
-      throw new SluiceError('invalid_cloudevent', `header ${name}: CloudEvents extension names are lower-case letters and digits`);
+      throw new EnvelopeError('invalid_cloudevent', `header ${name}: CloudEvents extension names are lower-case letters and digits`);
     }
     if (ext === 'traceparent') continue;
     (attributes.extensions ??= {})[ext] = ceValue(headers, name) ?? '';

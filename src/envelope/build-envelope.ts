@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors/index.js';
+import { EnvelopeError } from './envelope-error.js';
 import { DEFAULT_SOURCE, type EventEnvelope } from './envelope.js';
 import { eventTypeProblem } from './event-type.js';
 import { idFromCloudEvent, idFromIdempotencyKey, newEventId } from './ids.js';
@@ -44,38 +44,38 @@ export interface EnvelopeInput {
 /**
  * The one way an envelope is built. Checks every attribute as CloudEvents 1.0 states it,
  * and JSON data (content type JSON) for what PostgreSQL can store; data of any other type
- * is kept as it came. Throws SluiceError 400 naming what is wrong.
+ * is kept as it came. Throws EnvelopeError 400 naming what is wrong.
  */
 export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
   const label = input.label ?? 'the event';
   const typeProblem = eventTypeProblem(input.type);
-  if (typeProblem !== null) throw new SluiceError('invalid_event_type', input.label === undefined ? typeProblem : `${label}: ${typeProblem}`);
+  if (typeProblem !== null) throw new EnvelopeError('invalid_event_type', input.label === undefined ? typeProblem : `${label}: ${typeProblem}`);
   for (const [name, value] of [
     ['source', input.source],
     ['subject', input.subject],
     ['id', input.cloudEventId],
     ['dataschema', input.dataSchema],
   ] as const) {
-    if (value === '') throw new SluiceError('invalid_cloudevent', `${label}: "${name}" is empty; CloudEvents attributes are non-empty when given`);
+    if (value === '') throw new EnvelopeError('invalid_cloudevent', `${label}: "${name}" is empty; CloudEvents attributes are non-empty when given`);
   }
   if (input.dataSchema !== undefined && !ABSOLUTE_URI.test(input.dataSchema)) {
-    throw new SluiceError('invalid_cloudevent', `${label}: dataschema "${input.dataSchema.slice(0, 60)}" is not an absolute URI`);
+    throw new EnvelopeError('invalid_cloudevent', `${label}: dataschema "${input.dataSchema.slice(0, 60)}" is not an absolute URI`);
   }
   if (input.time !== undefined && !isRfc3339(input.time)) {
-    throw new SluiceError('invalid_cloudevent', `${label}: time "${input.time.slice(0, 40)}" is not an RFC 3339 timestamp (like 2026-01-31T12:00:00Z)`);
+    throw new EnvelopeError('invalid_cloudevent', `${label}: time "${input.time.slice(0, 40)}" is not an RFC 3339 timestamp (like 2026-01-31T12:00:00Z)`);
   }
   const essence = mediaTypeEssence(input.dataContentType);
   if (essence === null) {
-    throw new SluiceError('invalid_content_type', `${label}: datacontenttype (Content-Type) "${input.dataContentType.slice(0, 80)}" is not a media type (like application/json or text/plain; charset=utf-8)`);
+    throw new EnvelopeError('invalid_content_type', `${label}: datacontenttype (Content-Type) "${input.dataContentType.slice(0, 80)}" is not a media type (like application/json or text/plain; charset=utf-8)`);
   }
   // JSON data must be JSON the archive can store; any other type is kept as it came.
   if (input.noData !== true && isJsonEssence(essence)) checkJsonBytes(input.data, input.dataLabel ?? `${label}'s data`);
   if (input.idempotencyKey !== undefined && input.idempotencyKey.length > MAX_KEY_LENGTH) {
-    throw new SluiceError('invalid_body', `the idempotency key is longer than ${MAX_KEY_LENGTH} characters`);
+    throw new EnvelopeError('invalid_body', `the idempotency key is longer than ${MAX_KEY_LENGTH} characters`);
   }
   if (input.extensions !== undefined) {
     for (const name of Object.keys(input.extensions)) {
-      if (!EXTENSION_NAME.test(name)) throw new SluiceError('invalid_cloudevent', `${label}: "${name.slice(0, 40)}" is not a CloudEvents extension name (lower-case letters and digits)`);
+      if (!EXTENSION_NAME.test(name)) throw new EnvelopeError('invalid_cloudevent', `${label}: "${name.slice(0, 40)}" is not a CloudEvents extension name (lower-case letters and digits)`);
     }
   }
   const source = input.source ?? DEFAULT_SOURCE;

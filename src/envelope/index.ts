@@ -16,3 +16,4 @@ export { buildEnvelope, isRfc3339, type EnvelopeInput } from './build-envelope.j
 export { binaryAttributes, type BinaryAttributes, type HeaderRecord } from './binary-mode.js';
 export { readStructuredBatch, readStructuredEvent, type StructuredContext } from './structured-mode.js';
 export { dataAsJson, dataView, formFields, type DataView } from './data-view.js';
+export { EnvelopeError, type EnvelopeErrorCode } from './envelope-error.js';

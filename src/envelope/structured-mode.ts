@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { SluiceError } from '../errors/index.js';
+import { EnvelopeError } from './envelope-error.js';
 import type { EnvelopeInput } from './build-envelope.js';
 import { DATA_CONTENT_TYPE } from './envelope.js';
 import { documentRange, elementRanges, memberRanges, type ValueRange } from './json-members.js';
@@ -18,30 +18,30 @@ export interface StructuredContext {
   readonly traceparent?: string;
 }
 
-/** One event of `application/cloudevents+json`, read as the CloudEvents JSON event format states. Throws SluiceError 400. */
+/** One event of `application/cloudevents+json`, read as the CloudEvents JSON event format states. Throws EnvelopeError 400. */
 export function readStructuredEvent(body: Uint8Array, context: StructuredContext): EnvelopeInput {
   const text = bodyText(body);
   return structuredInput(parse(text), text, documentRange(text), context, 'the event');
 }
 
 /** The events of `application/cloudevents-batch+json`: one input, or the error that refused it, per element. */
-export function readStructuredBatch(body: Uint8Array, context: StructuredContext): Array<EnvelopeInput | SluiceError> {
+export function readStructuredBatch(body: Uint8Array, context: StructuredContext): Array<EnvelopeInput | EnvelopeError> {
   const text = bodyText(body);
   const events = parse(text);
-  if (!Array.isArray(events)) throw new SluiceError('invalid_cloudevent', 'a CloudEvents batch is a JSON array of events');
+  if (!Array.isArray(events)) throw new EnvelopeError('invalid_cloudevent', 'a CloudEvents batch is a JSON array of events');
   const ranges = elementRanges(text, documentRange(text));
   return events.map((event, i) => {
     try {
       return structuredInput(event, text, ranges[i]!, { receivedAt: context.receivedAt }, `event ${i}`);
     } catch (error) {
-      return error instanceof SluiceError ? error : new SluiceError('invalid_cloudevent', String(error));
+      return error instanceof EnvelopeError ? error : new EnvelopeError('invalid_cloudevent', String(error));
     }
   });
 }
 
 function bodyText(body: Uint8Array): string {
-  if (body.length === 0) throw new SluiceError('invalid_json', 'the body is empty; send a CloudEvent as JSON');
-  if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
+  if (body.length === 0) throw new EnvelopeError('invalid_json', 'the body is empty; send a CloudEvent as JSON');
+  if (!isUtf8(body)) throw new EnvelopeError('invalid_json', 'the body is not valid UTF-8');
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
@@ -49,12 +49,12 @@ function parse(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new SluiceError('invalid_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+    throw new EnvelopeError('invalid_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
   }
 }
 
-function invalid(label: string, message: string): SluiceError {
-  return new SluiceError('invalid_cloudevent', `${label}: ${message}`);
+function invalid(label: string, message: string): EnvelopeError {
+  return new EnvelopeError('invalid_cloudevent', `${label}: ${message}`);
 }
 
 function structuredInput(event: unknown, text: string, range: ValueRange, context: StructuredContext, label: string): EnvelopeInput {

@@ -1,10 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { EnvelopeError } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { GatewayContext } from './context.js';
 
 /** Maps anything a route or Fastify throws to Sluice's error shape; client mistakes never become 5xx. */
 export function toSluiceError(error: unknown): SluiceError {
   if (error instanceof SluiceError) return error;
+  if (error instanceof EnvelopeError) return new SluiceError(error.code, error.message);
   const e = error as FastifyError;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

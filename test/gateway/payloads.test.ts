@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CloudEvent, HTTP, Mode, emitterFor, httpTransport } from 'cloudevents';
 import { SluiceClient } from '../../src/client/index.js';
-import { eventually } from '../helpers/pipeline.js';
-import { startEmbeddedPipeline, type EmbeddedPipeline } from '../helpers/embedded-pipeline.js';
+import { eventually, startEmbeddedPipeline } from '../helpers/pipeline.js';
+
+type EmbeddedPipeline = Awaited<ReturnType<typeof startEmbeddedPipeline>>;
 
 interface Answer {
   status: number;
@@ -116,7 +117,7 @@ describe('payloads of any content type, kept byte for byte (embedded bus and dat
   });
 
   it('answers GET /events/{id}/data from the bus before a worker archives the event', async () => {
-    const idle = await startEmbeddedPipeline({}, { worker: false });
+    const idle = await startEmbeddedPipeline({ worker: false });
     try {
       const answer = await request(`${idle.url}/events/payload.test`, { body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } });
       const id = answer.json().id as string;

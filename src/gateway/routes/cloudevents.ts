@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { PublishAck } from '../../bus/index.js';
-import { binaryAttributes, buildEnvelope, readStructuredBatch, readStructuredEvent, type EventEnvelope } from '../../envelope/index.js';
+import { EnvelopeError, binaryAttributes, buildEnvelope, readStructuredBatch, readStructuredEvent, type EventEnvelope } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf, mediaType } from '../content-type.js';
+import { toSluiceError } from '../error-reply.js';
 import { publishBatch } from '../publish-batch.js';
 import { acceptedEventSchema, errorSchema } from './schemas.js';
 
@@ -42,7 +43,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         if (inputs.length > context.config.http.maxBatchEvents) {
           throw new SluiceError('batch_too_large', `the batch has ${inputs.length} events; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
         }
-        const built = inputs.map((input) => (input instanceof SluiceError ? input : tryBuild(() => buildEnvelope(input))));
+        const built = inputs.map((input) => (input instanceof EnvelopeError ? toSluiceError(input) : tryBuild(() => buildEnvelope(input))));
         const outcome = await publishBatch(context.publisher, built);
         if (outcome.accepted > 0) context.metrics.eventsAccepted.inc({ endpoint: '/events' }, outcome.accepted);
         if (outcome.status === 503) reply.header('retry-after', '1');
@@ -83,7 +84,7 @@ function tryBuild(build: () => EventEnvelope): EventEnvelope | SluiceError {
   try {
     return build();
   } catch (error) {
-    return error instanceof SluiceError ? error : new SluiceError('invalid_cloudevent', String(error));
+    return toSluiceError(error);
   }
 }
 

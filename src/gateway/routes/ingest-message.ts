@@ -4,6 +4,7 @@ import { DATA_CONTENT_TYPE, binaryAttributes, buildEnvelope, type EventEnvelope 
 import { SluiceError } from '../../errors/index.js';
 import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf, requireMediaType } from '../content-type.js';
+import { toSluiceError } from '../error-reply.js';
 import { publishBatch } from '../publish-batch.js';
 import { acceptedMessageSchema, batchResultSchema, errorSchema } from './schemas.js';
 
@@ -113,7 +114,7 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
             }),
           );
         } catch (error) {
-          built.push(error instanceof SluiceError ? error : new SluiceError('invalid_json', String(error)));
+          built.push(toSluiceError(error));
         }
       }
       const outcome = await publishBatch(context.publisher, built);
