@@ -51,6 +51,14 @@ export interface SluiceConfig {
     readonly batchSize: number;
     readonly ackWaitMs: number;
   };
+  readonly subscriptions: {
+    /** Null: no subscription file (the API can still add subscriptions). */
+    readonly file: string | null;
+    /** Deliveries may go to loopback, private and link-local addresses. */
+    readonly allowPrivateTargets: boolean;
+    /** The first retry's delay; it doubles with each attempt (at most 10 minutes). */
+    readonly retryBaseMs: number;
+  };
   readonly metricsPort: number | null;
   /** Null: keep the archive for ever. */
   readonly archiveRetentionMs: number | null;
@@ -97,6 +105,9 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = Object.fr
   SLUICE_DATA_DIR: 'embedded bus and database files (./.sluice)',
   SLUICE_ENTITIES: 'entity definition file (./sluice.entities.yaml when it exists)',
   SLUICE_API_KEYS: 'comma-separated API keys; unset: open',
+  SLUICE_SUBSCRIPTIONS: 'subscription file (./sluice.subscriptions.yaml when it exists)',
+  SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: 'allow: subscriptions may deliver to loopback, private and link-local addresses (refused)',
+  SLUICE_DELIVERY_BACKOFF: "first retry delay of a subscription's delivery, doubling per attempt (1s)",
   SLUICE_MAX_INFLIGHT: 'publishes in flight before 429 (4096)',
   METRICS_PORT: 'extra port serving /metrics and /health',
   SLUICE_CONSUMER: 'durable consumer shared by workers (sluice-worker)',
@@ -121,7 +132,7 @@ const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
  * tests). Throws ConfigError on the first mistake. `defaultEntitiesFile` is the path used
  * when SLUICE_ENTITIES is unset and that file exists (the CLI checks the file system).
  */
-export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | null } = {}): SluiceConfig {
+export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | null; defaultSubscriptionsFile?: string | null } = {}): SluiceConfig {
   const get = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -195,6 +206,10 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
   const clientUrl = get('SLUICE_URL') ?? 'http://127.0.0.1:8080';
   if (!/^https?:\/\/[^\s]+$/.test(clientUrl)) throw new ConfigError('SLUICE_URL', `"${clientUrl}" is not an http(s) URL`);
   const clientKey = get('SLUICE_API_KEY');
+  const privateTargets = get('SLUICE_SUBSCRIPTION_PRIVATE_TARGETS') ?? 'refuse';
+  if (privateTargets !== 'allow' && privateTargets !== 'refuse') {
+    throw new ConfigError('SLUICE_SUBSCRIPTION_PRIVATE_TARGETS', `"${privateTargets}" is not allowed; use allow or refuse`);
+  }
 
   const config: SluiceConfig = {
     http: {
@@ -233,6 +248,11 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       maxDeliver: integer('SLUICE_MAX_DELIVER', 5, 1, 1000),
       batchSize: integer('SLUICE_WORKER_BATCH', 1000, 1, 10_000),
       ackWaitMs: duration('SLUICE_ACK_WAIT', '30s'),
+    },
+    subscriptions: {
+      file: get('SLUICE_SUBSCRIPTIONS') ?? options.defaultSubscriptionsFile ?? null,
+      allowPrivateTargets: privateTargets === 'allow',
+      retryBaseMs: duration('SLUICE_DELIVERY_BACKOFF', '1s'),
     },
     metricsPort: optionalInteger('METRICS_PORT', 0, 65535),
     archiveRetentionMs: retention === undefined ? null : duration('SLUICE_ARCHIVE_RETENTION', retention),
