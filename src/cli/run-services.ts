@@ -109,19 +109,22 @@ export async function runServices(
     const openGateway = gateway;
     const openMetrics = metricsServer;
     const openDelivery = delivery;
+    let stopping: Promise<void> | undefined;
+    const stopAll = async (): Promise<void> => {
+      await openGateway?.stop();
+      await openMetrics?.close();
+      await worker?.stop({ timeoutMs: 10_000 });
+      await openDelivery?.stop();
+      await openBusRef.stop();
+      await store.close();
+    };
     return {
       ...(gateway !== undefined ? { gateway } : {}),
       ...(worker !== undefined ? { worker } : {}),
       ...(delivery !== undefined ? { delivery } : {}),
       ...(address !== undefined ? { address } : {}),
-      async stop() {
-        await openGateway?.stop();
-        await openMetrics?.close();
-        await worker?.stop({ timeoutMs: 10_000 });
-        await openDelivery?.stop();
-        await openBusRef.stop();
-        await store.close();
-      },
+      // Stopping twice (a signal during a stop, a test's cleanup) waits for the one stop.
+      stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
     await delivery?.stop().catch(() => undefined);
