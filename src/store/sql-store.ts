@@ -12,6 +12,7 @@ import type {
   ReplaySelector,
   StorePort,
   StoredEvent,
+  SubscriptionRecords,
   WriteItem,
   WriteOutcome,
 } from './port.js';
@@ -21,6 +22,7 @@ import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, updateSt
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { typeCondition } from './queries/type-pattern.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
+import { createSubscriptionRecords } from './subscription-records.js';
 
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
@@ -37,6 +39,7 @@ export function createSqlStore(client: SqlClient, options: { entityTables?: Enti
 
 class SqlStore implements StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly subscriptions: SubscriptionRecords;
   private readonly partitions = new Set<number>();
 
   constructor(
@@ -44,6 +47,7 @@ class SqlStore implements StorePort {
     private readonly entityTables: EntityTables | undefined,
   ) {
     this.kind = client.kind;
+    this.subscriptions = createSubscriptionRecords(client);
   }
 
   async migrate(entities: readonly EntityDefinition[] = []): Promise<void> {
