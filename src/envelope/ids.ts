@@ -30,11 +30,14 @@ export function newEventId(): string {
 }
 
 /**
- * The id of an event sent with an idempotency key. The same key always yields the same id,
- * so a repeat is dropped by JetStream's duplicate window and, after it, by the database.
+ * The id of an event sent with an idempotency key. The same key on the same event type always
+ * yields the same id, so a repeat is dropped by JetStream's duplicate window and, after it, by
+ * the database. The type is part of the name: one key used for two types is two events (earlier
+ * versions named the key alone, and the second type's event was dropped as a repeat). A type holds no
+ * newline, so `type\nkey` names one pair only.
  */
-export function idFromIdempotencyKey(key: string): string {
-  return uuidV5(`key:${key}`, IDEMPOTENCY_NAMESPACE);
+export function idFromIdempotencyKey(type: string, key: string): string {
+  return uuidV5(`key:${type}\n${key}`, IDEMPOTENCY_NAMESPACE);
 }
 
 /** The id of a CloudEvent identified by its producer's `source` + `id`. */
