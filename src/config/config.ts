@@ -91,7 +91,7 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = Object.fr
   NATS_TLS_KEY: 'client key for mutual TLS',
   NATS_CONNECT_ATTEMPTS: 'first-connection attempts (5)',
   NATS_CONNECT_DELAY: 'delay between first-connection attempts (500ms)',
-  SLUICE_PUBLISH_TIMEOUT: 'longest wait for a JetStream ack before 503 (4s)',
+  SLUICE_PUBLISH_TIMEOUT: 'longest wait for a JetStream ack before 503 (4s; at most 4500ms)',
   DATABASE_URL: 'PostgreSQL connection string; unset: embedded database',
   DATABASE_POOL_SIZE: 'PostgreSQL connections per process (10)',
   SLUICE_DATA_DIR: 'embedded bus and database files (./.sluice)',
@@ -102,7 +102,7 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = Object.fr
   SLUICE_CONSUMER: 'durable consumer shared by workers (sluice-worker)',
   SLUICE_MAX_DELIVER: 'failed deliveries before dead-lettering (5)',
   SLUICE_WORKER_BATCH: 'events per worker transaction (1000)',
-  SLUICE_ACK_WAIT: 'JetStream ack wait for the worker consumer (30s)',
+  SLUICE_ACK_WAIT: 'JetStream ack wait for the worker consumer (30s; at most 2^31-1 ms)',
   MAX_BODY_BYTES: 'largest request body (1MiB)',
   MAX_BATCH_EVENTS: 'most events in one batch request (10000)',
   SLUICE_ARCHIVE_RETENTION: 'drop archive partitions older than this (keep all)',
@@ -114,6 +114,13 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = Object.fr
 type Env = Readonly<Record<string, string | undefined>>;
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
+/**
+ * A publish that got no ack answers 503, and must do so within 5 s (SPEC). The wait's deadline
+ * is checked every 100 ms and the request is read and answered around it: 4.5 s leaves 400 ms.
+ */
+const PUBLISH_TIMEOUT_LIMIT = { ms: 4500, why: 'a publish that gets no ack must be answered 503 within 5 s, and reading and answering the request takes some of them (default 4s)' };
+/** Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms. */
+const NODE_TIMER_LIMIT = { ms: 2 ** 31 - 1, why: 'timers hold at most 2^31-1 ms (about 24.8 days); a longer wait would fire at once' };
 const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /**
@@ -126,10 +133,11 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
-  const duration = (name: string, fallback: string): number => {
+  const duration = (name: string, fallback: string, max?: { ms: number; why: string }): number => {
     const text = get(name) ?? fallback;
     const value = parseDuration(text);
     if (value === null || value <= 0) throw new ConfigError(name, `"${text}" is not a duration; use a number with ms, s, m, h, d or w (like 30s, 24h, 7d)`);
+    if (max !== undefined && value > max.ms) throw new ConfigError(name, `"${text}" is longer than ${max.ms} ms, the most it can be: ${max.why}`);
     return value;
   };
   const size = (name: string, fallback: string | null): number => {
@@ -222,8 +230,8 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
         ? { tls: { ...(tlsCa !== undefined ? { ca: tlsCa } : {}), ...(tlsCert !== undefined ? { cert: tlsCert, key: tlsKey } : {}) } }
         : {}),
       connectAttempts: integer('NATS_CONNECT_ATTEMPTS', 5, 1, 1000),
-      connectDelayMs: duration('NATS_CONNECT_DELAY', '500ms'),
-      publishTimeoutMs: duration('SLUICE_PUBLISH_TIMEOUT', '4s'),
+      connectDelayMs: duration('NATS_CONNECT_DELAY', '500ms', NODE_TIMER_LIMIT),
+      publishTimeoutMs: duration('SLUICE_PUBLISH_TIMEOUT', '4s', PUBLISH_TIMEOUT_LIMIT),
     },
     database: { url: databaseUrl, poolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000) },
     dataDir: get('SLUICE_DATA_DIR') ?? './.sluice',
@@ -232,7 +240,7 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       consumer,
       maxDeliver: integer('SLUICE_MAX_DELIVER', 5, 1, 1000),
       batchSize: integer('SLUICE_WORKER_BATCH', 1000, 1, 10_000),
-      ackWaitMs: duration('SLUICE_ACK_WAIT', '30s'),
+      ackWaitMs: duration('SLUICE_ACK_WAIT', '30s', NODE_TIMER_LIMIT),
     },
     metricsPort: optionalInteger('METRICS_PORT', 0, 65535),
     archiveRetentionMs: retention === undefined ? null : duration('SLUICE_ARCHIVE_RETENTION', retention),
