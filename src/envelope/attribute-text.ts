@@ -7,7 +7,9 @@ import type { EventEnvelope } from './envelope.js';
  * accepted and then stored differently, or not at all (a CR in `source` made the publish
  * throw: 500, or 503 `bus_unavailable` inside a batch).
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /**
  * `source` is indexed (sluice.events (source, stream_seq)); a btree index row holds at most
@@ -27,16 +29,18 @@ export function attributeTextProblem(name: string, value: string): string | null
   return null;
 }
 
+/** An envelope's attributes, or those it will be built from (checked before an id is derived from them). */
+export type EnvelopeAttributes = Partial<Omit<EventEnvelope, 'data'>>;
+
 /** Why the envelope's attributes cannot be carried and stored as they are, or null. */
-export function envelopeAttributesProblem(envelope: EventEnvelope): string | null {
+export function envelopeAttributesProblem(envelope: EnvelopeAttributes): string | null {
   for (const [name, value] of Object.entries(envelope)) {
     if (typeof value !== 'string') continue;
     const problem = attributeTextProblem(name === 'originId' ? 'id' : name.toLowerCase(), value);
     if (problem !== null) return problem;
   }
-  if (Buffer.byteLength(envelope.source) > MAX_SOURCE_BYTES) {
-    return `source is ${Buffer.byteLength(envelope.source)} bytes; at most ${MAX_SOURCE_BYTES} are stored (it is indexed)`;
-  }
+  const sourceBytes = Buffer.byteLength(envelope.source ?? '');
+  if (sourceBytes > MAX_SOURCE_BYTES) return `source is ${sourceBytes} bytes; at most ${MAX_SOURCE_BYTES} are stored (it is indexed)`;
   for (const [name, value] of Object.entries(envelope.extensions ?? {})) {
     const problem = attributeTextProblem(`extension ${name}`, value);
     if (problem !== null) return problem;
@@ -46,5 +50,5 @@ export function envelopeAttributesProblem(envelope: EventEnvelope): string | nul
 
 /** A value as an error message can show it: control characters as \uXXXX. */
 function printable(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+  return value.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
 }

@@ -37,12 +37,23 @@ export function newEventId(): string {
  * newline, so `type\nkey` names one pair only.
  */
 export function idFromIdempotencyKey(type: string, key: string): string {
-  return uuidV5(`key:${type}\n${key}`, IDEMPOTENCY_NAMESPACE);
+  return uuidV5(utf8(`key:${type}\n${key}`), IDEMPOTENCY_NAMESPACE);
 }
 
 /** The id of a CloudEvent identified by its producer's `source` + `id`. */
 export function idFromCloudEvent(source: string, id: string): string {
-  return uuidV5(`ce:${source}\n${id}`, IDEMPOTENCY_NAMESPACE);
+  return uuidV5(utf8(`ce:${source}\n${id}`), IDEMPOTENCY_NAMESPACE);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A name's UTF-8 bytes, as uuid encodes a string itself (the same ids), except that an
+ * unpaired surrogate becomes U+FFFD instead of throwing URIError (a 500 for a key sent through
+ * the bus library, or for a CloudEvent whose source held one).
+ */
+function utf8(name: string): Uint8Array {
+  return encoder.encode(name);
 }
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
