@@ -15,11 +15,11 @@ import type { BusEvent, PublishOptions } from './types.js';
 const encoder = new TextEncoder();
 
 /** The id an event will be published under. */
-export function eventIdFor(options: PublishOptions | undefined): string {
+export function eventIdFor(type: string, options: PublishOptions | undefined): string {
   if (options?.idempotencyKey !== undefined) {
     if (options.id !== undefined) throw new SluiceError('invalid_id', 'give either id or idempotencyKey, not both: the id is derived from the key');
     if (options.idempotencyKey.length === 0) throw new SluiceError('invalid_id', 'idempotencyKey is empty');
-    return idFromIdempotencyKey(options.idempotencyKey);
+    return idFromIdempotencyKey(type, options.idempotencyKey);
   }
   if (options?.id !== undefined) {
     if (!isEventId(options.id)) throw new SluiceError('invalid_id', `"${String(options.id).slice(0, 60)}" is not a UUID; event ids are UUIDs`);

@@ -1,11 +1,12 @@
 import { EnvelopeError } from './envelope-error.js';
 import { DEFAULT_SOURCE, type EventEnvelope } from './envelope.js';
+import { envelopeAttributesProblem } from './attribute-text.js';
+import { eventTimeProblem, eventTimeUtc } from './event-time.js';
 import { eventTypeProblem } from './event-type.js';
 import { idFromCloudEvent, idFromIdempotencyKey, newEventId } from './ids.js';
 import { checkJsonBytes } from './json-data.js';
 import { isJsonEssence, mediaTypeEssence } from './media-type.js';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 /** CloudEvents 1.0: extension names are lower-case letters and digits (20 characters is a SHOULD; 200 keeps headers bounded). */
 const EXTENSION_NAME = /^[a-z0-9]{1,200}$/;
 /** An absolute URI, as `dataschema` must be: a scheme, then anything. */
@@ -61,9 +62,8 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
   if (input.dataSchema !== undefined && !ABSOLUTE_URI.test(input.dataSchema)) {
     throw new EnvelopeError('invalid_cloudevent', `${label}: dataschema "${input.dataSchema.slice(0, 60)}" is not an absolute URI`);
   }
-  if (input.time !== undefined && !isRfc3339(input.time)) {
-    throw new EnvelopeError('invalid_cloudevent', `${label}: time "${input.time.slice(0, 40)}" is not an RFC 3339 timestamp (like 2026-01-31T12:00:00Z)`);
-  }
+  const timeProblem = input.time === undefined ? null : eventTimeProblem(input.time);
+  if (timeProblem !== null) throw new EnvelopeError('invalid_cloudevent', input.label === undefined ? timeProblem : `${label}: ${timeProblem}`);
   const essence = mediaTypeEssence(input.dataContentType);
   if (essence === null) {
     throw new EnvelopeError('invalid_content_type', `${label}: datacontenttype (Content-Type) "${input.dataContentType.slice(0, 80)}" is not a media type (like application/json or text/plain; charset=utf-8)`);
@@ -81,18 +81,18 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
   const source = input.source ?? DEFAULT_SOURCE;
   const id =
     input.idempotencyKey !== undefined
-      ? idFromIdempotencyKey(input.idempotencyKey)
+      ? idFromIdempotencyKey(input.type, input.idempotencyKey)
       : input.id !== undefined
         ? input.id
         : input.cloudEventId !== undefined
           ? idFromCloudEvent(source, input.cloudEventId)
           : newEventId();
-  return {
+  const envelope: EventEnvelope = {
     id,
     type: input.type,
     source,
     // Normalised to UTC so the event reads the same from the bus and from the archive.
-    time: input.time === undefined ? input.receivedAt : new Date(input.time).toISOString(),
+    time: input.time === undefined ? input.receivedAt : eventTimeUtc(input.time),
     receivedAt: input.receivedAt,
     data: input.data,
     dataContentType: input.dataContentType,
@@ -103,10 +103,15 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
     ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
     ...(input.extensions !== undefined ? { extensions: input.extensions } : {}),
   };
+  // Attribute values travel as NATS header values and are stored in text columns: both must keep them unchanged.
+  const problem = envelopeAttributesProblem(envelope);
+  if (problem !== null) throw new EnvelopeError('invalid_cloudevent', input.label === undefined ? problem : `${label}: ${problem}`);
+  return envelope;
 }
 
+/** An RFC 3339 time PostgreSQL can compare with (query parameters as well as event times). */
 export function isRfc3339(text: string): boolean {
-  return RFC3339.test(text) && !Number.isNaN(Date.parse(text));
+  return eventTimeProblem(text) === null;
 }
 
 export function isExtensionName(name: string): boolean {
