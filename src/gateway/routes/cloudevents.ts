@@ -62,7 +62,8 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         );
       } else {
         // Binary mode: attributes in ce-* headers, the body is the data whatever its type.
-        const missing = BINARY_REQUIRED.filter((name) => request.headers[`ce-${name}`] === undefined);
+        // An empty header is a missing attribute.
+        const missing = BINARY_REQUIRED.filter((name) => (request.headers[`ce-${name}`] ?? '') === '');
         if (missing.length > 0) {
           throw new SluiceError(
             'invalid_cloudevent',
