@@ -8,7 +8,8 @@ const USAGE = `usage: sluice <command>
 
   dev        gateway + worker in one process (embedded bus/database when NATS_URL/DATABASE_URL are unset)
   gateway    the HTTP ingestion gateway
-  worker     a worker: bus -> database
+  worker     a worker: bus -> database, and deliveries to subscriptions
+  deliver    deliveries to subscriptions alone (bus -> HTTP endpoints)
   migrate    create or upgrade the tables, then exit
   entities types   print TypeScript types for the declared entities
 
@@ -27,11 +28,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'dev':
-      return serve({ gateway: true, worker: true, migrate: true });
+      return serve({ gateway: true, worker: true, migrate: true, deliver: true });
     case 'gateway':
       return serve({ gateway: true, worker: false, migrate: false });
     case 'worker':
-      return serve({ gateway: false, worker: true, migrate: true });
+      return serve({ gateway: false, worker: true, migrate: true, deliver: true });
+    case 'deliver':
+      return serve({ gateway: false, worker: false, migrate: true, deliver: true });
     case 'migrate':
       return migrateOnly();
     case 'send':
@@ -62,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean }): Promise<number> {
+async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean; deliver?: boolean }): Promise<number> {
   const config = loadOrExit();
   if (config === null) return 1;
   const logger = createLogger(config.logLevel);

@@ -70,6 +70,14 @@ export const VARIABLES = {
     unset: 'open',
     doc: 'comma-separated API keys; requests then need Authorization: Bearer KEY (health, metrics and docs stay open)',
   }),
+  SLUICE_SUBSCRIPTIONS: optionalText({ unset: './sluice.subscriptions.yaml when it exists', doc: 'subscriptions declared in a file; the API can add more' }),
+  SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: choice({
+    default: 'refuse',
+    choices: ['refuse', 'allow'] as const,
+    doc: 'allow: subscriptions may deliver to loopback, private and link-local addresses',
+    problem: (s) => `"${s}" is not allowed; use allow or refuse`,
+  }),
+  SLUICE_DELIVERY_BACKOFF: duration({ default: '1s', doc: "a subscription's first retry delay; it doubles with each attempt, at most 10m" }),
   SLUICE_MAX_INFLIGHT: integer({ default: '4096', min: 1, max: 1_000_000, doc: 'events being published at once; past it the gateway answers 429' }),
   METRICS_PORT: optionalInteger({ min: 0, max: 65535, doc: 'an extra port serving /metrics and /health (for a worker)' }),
   SLUICE_CONSUMER: text({
