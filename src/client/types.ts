@@ -81,6 +81,8 @@ export interface ListFilter {
   limit?: number;
   /** A `next_cursor` from an earlier page. */
   cursor?: string;
+  /** Only events in this state (`failed` lists the dead-lettered ones). */
+  status?: MessageState;
   /** Only events whose JSON data contains this document (PostgreSQL `@>`): `{ customer: 'c-42' }` or its JSON text. */
   data?: unknown;
 }
