@@ -58,7 +58,6 @@ export function storableDifferential(database: string, open: () => Promise<Diffe
       assert.ok(stored !== null, 'the event is archived');
       return stored;
     };
-    const sameJson = (a: string, b: string) => assert.deepStrictEqual(JSON.parse(JSON.stringify(JSON.parse(a))), JSON.parse(JSON.stringify(JSON.parse(b))));
     const pgTakes = async (text: string, cast: string): Promise<boolean> =>
       target.sql.query(`SELECT $1::text::${cast} IS NOT NULL AS ok`, [text]).then(
         () => true,
