@@ -22,6 +22,7 @@ export function deferredStore(kind: StorePort['kind'], opening: Promise<StorePor
     migrate: async (entities) => target().migrate(entities),
     writeBatch: async (items) => target().writeBatch(items),
     recordFailedAttempts: async (items) => target().recordFailedAttempts(items),
+    settleFailed: async (item) => target().settleFailed(item),
     getStatus: async (id) => target().getStatus(id),
     getEvent: async (id) => target().getEvent(id),
     listEvents: async (query) => target().listEvents(query),

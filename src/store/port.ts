@@ -56,6 +56,8 @@ export interface AttemptRecord {
   readonly envelope: EventEnvelope;
   readonly entityType: string | null;
   readonly error: string;
+  /** The failing message's own stream sequence: failures are counted per message, so a replay starts a fresh count. */
+  readonly streamSeq: number;
 }
 
 export interface EventQuery {
@@ -103,8 +105,18 @@ export interface StorePort {
   migrate(entities?: readonly EntityDefinition[]): Promise<void>;
   /** Writes a batch in one transaction: archive rows, statuses, entity upserts. One outcome per item. */
   writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]>;
-  /** Records failed attempts (status `processing`, attempts + 1, the error); returns the attempts so far per item. */
+  /**
+   * Records failed attempts (status `processing`, attempts + 1, the error); returns per item the
+   * failed attempts of its message so far (the count SLUICE_MAX_DELIVER is compared with).
+   */
   recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]>;
+  /**
+   * Settles an event as `failed` with `item.failure`, in a write the event's content cannot make
+   * fail: its archive row as it came if the database takes it, else a storable copy of it
+   * (see `storableEnvelope`), else none; its status row always. Throws only when the database
+   * cannot be reached.
+   */
+  settleFailed(item: WriteItem & { readonly failure: string }): Promise<void>;
   getStatus(id: string): Promise<MessageStatusRecord | null>;
   getEvent(id: string): Promise<StoredEvent | null>;
   listEvents(query: EventQuery): Promise<StoredEvent[]>;

@@ -1,0 +1,15 @@
+-- Only failed deliveries count toward SLUICE_MAX_DELIVER, and each message starts its own
+-- count: a replay is a message of its own (its own stream sequence, `failing_seq`), so a
+-- transient error during a replay is not added to the failures of earlier deliveries.
+-- `attempts` still counts every delivery. Adding columns with constant defaults rewrites no rows.
+ALTER TABLE sluice.message_status ADD COLUMN IF NOT EXISTS failed_attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE sluice.message_status ADD COLUMN IF NOT EXISTS failing_seq bigint;
+
+-- The identity of each stream the workers consume (its creation time), so a stream deleted and
+-- created again, whose sequences restart at 1, is noticed before the newest-wins guard compares
+-- its sequences with the ones stored from the old stream.
+CREATE TABLE IF NOT EXISTS sluice.streams (
+  name text PRIMARY KEY,
+  created text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
