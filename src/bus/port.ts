@@ -30,6 +30,12 @@ export interface Delivery {
   /** 1 on first delivery. */
   readonly deliveryCount: number;
   readonly replayId?: string;
+  /**
+   * Set when the message could not be read as an event (headers a Sluice publisher never
+   * writes): `envelope` is then what could be made of it, and the worker settles it as failed
+   * with this reason and a dead letter, on its own.
+   */
+  readonly problem?: string;
   ack(): void;
   /** Redeliver after `delayMs`. */
   nak(delayMs: number): void;
