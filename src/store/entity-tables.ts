@@ -8,9 +8,9 @@ import {
   type EntityDefinition,
   type EntityRow,
   type ExistingColumn,
+  type TableName,
   type UpsertStatement,
 } from '../entities/index.js';
-import type { TableName } from '../entities/model.js';
 import type { WriteItem } from './port.js';
 import type { SqlExecutor } from './sql-client.js';
 import type { EntityTables } from './sql-store.js';

@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { newEventId } from '../../src/envelope/index.js';
 import { startNatsServer, type NatsServer } from '../../test/helpers/nats.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
-import { readDeadLetters, sendRecords, writeEntityFile } from '../../test/flows/support.js';
+import { readDeadLetters, sendRecords, writeEntityFile } from '../../test/helpers/flows.js';
 
 const MAX_PAYLOAD = 16 * 1024;
 const ENTITIES = `
