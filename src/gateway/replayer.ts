@@ -83,7 +83,8 @@ function toEnvelope(event: StoredEvent): EventEnvelope {
     data: encoder.encode(event.dataText),
     ...(event.subject !== null ? { subject: event.subject } : {}),
     ...(event.originId !== null ? { originId: event.originId } : {}),
-    ...(event.entity !== null ? { entity: event.entity } : {}),
+    // Only the producer's own hint: the entity it was mapped to then may be renamed, removed or re-mapped since.
+    ...(event.entityHint !== null ? { entity: event.entityHint } : {}),
     ...(event.traceparent !== null ? { traceparent: event.traceparent } : {}),
     ...(event.extensions !== null ? { extensions: event.extensions } : {}),
   };

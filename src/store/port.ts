@@ -27,7 +27,10 @@ export interface StoredEvent {
   /** The data as JSON text. */
   readonly dataText: string;
   readonly originId: string | null;
+  /** The entity the event was mapped to when it was stored (or its hint, when it mapped to none). */
   readonly entity: string | null;
+  /** The producer's own entity hint, if it gave one: all a replay carries, so it maps with the definitions of its time. */
+  readonly entityHint: string | null;
   readonly traceparent: string | null;
   readonly extensions: Readonly<Record<string, string>> | null;
 }

@@ -347,6 +347,7 @@ function archiveRow(item: WriteItem): ArchiveRow {
     data: isUtf8(e.data) ? e.data : encoder.encode(decoder.decode(e.data)),
     originId: e.originId ?? null,
     entityType: item.entity?.definition.name ?? e.entity ?? null,
+    entityHint: e.entity ?? null,
     traceparent: e.traceparent ?? null,
     extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),
   };

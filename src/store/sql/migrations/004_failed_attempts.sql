@@ -13,3 +13,9 @@ CREATE TABLE IF NOT EXISTS sluice.streams (
   created text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- The producer's own entity hint (`?entity=`, `X-Entity-Type`), apart from `entity_type`, the
+-- entity the event was mapped to when it was stored. A replay carries only the hint, so it is
+-- mapped with the definitions in force when it is replayed (an entity renamed or re-mapped
+-- since takes it). Rows archived before this column have no hint: they replay by type.
+ALTER TABLE sluice.events ADD COLUMN IF NOT EXISTS entity_hint text;
