@@ -28,6 +28,7 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
       subjectPrefix: config.nats.subjectPrefix,
       duplicateWindowMs: config.nats.duplicateWindowMs,
       maxAgeMs: config.nats.streamMaxAgeMs,
+      publishTimeoutMs: config.nats.publishTimeoutMs,
       logger,
     });
     await embedded.start();

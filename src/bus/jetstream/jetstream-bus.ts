@@ -397,21 +397,23 @@ class JetStreamDelivery implements Delivery {
     if (problem !== undefined) this.problem = problem;
   }
 
+  // A batch that outlived the stop timeout settles on a connection already drained or closed:
+  // nats.js then throws. The message was not acked, so the server redelivers it; nothing to do.
   ack(): void {
-    this.m.ack();
+    settleQuietly(() => this.m.ack());
   }
 
   nak(delayMs: number): void {
-    this.m.nak(delayMs);
+    settleQuietly(() => this.m.nak(delayMs));
   }
 
   // nats-server 2.9 does not read a reason after +TERM (it would ignore the term); callers log it.
   term(_reason: string): void {
-    this.m.term();
+    settleQuietly(() => this.m.term());
   }
 
   working(): void {
-    this.m.working();
+    settleQuietly(() => this.m.working());
   }
 }
 
@@ -427,6 +429,14 @@ function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
   const raw = inner?._rdata;
   if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
   return raw.subarray(0, hdr);
+}
+
+function settleQuietly(settle: () => void): void {
+  try {
+    settle();
+  } catch {
+    // The connection is closed: the server redelivers the message after its ack wait.
+  }
 }
 
 /** When the stream stored a message, RFC 3339. */
