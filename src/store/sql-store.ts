@@ -11,6 +11,7 @@ import type {
   ReplaySelector,
   StorePort,
   StoredEvent,
+  SubscriptionRecords,
   WriteItem,
   WriteOutcome,
 } from './port.js';
@@ -21,6 +22,7 @@ import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { typeCondition } from './queries/type-pattern.js';
 import { isConnectionError, type SqlClient, type SqlExecutor } from './sql-client.js';
 import { storableEnvelope, storableText } from './storable.js';
+import { createSubscriptionRecords } from './subscription-records.js';
 
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
@@ -39,6 +41,7 @@ export function createSqlStore(client: SqlClient, options: { entityTables?: Enti
 
 class SqlStore implements StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly subscriptions: SubscriptionRecords;
   private readonly partitions = new Set<number>();
 
   constructor(
@@ -46,6 +49,7 @@ class SqlStore implements StorePort {
     private readonly entityTables: EntityTables | undefined,
   ) {
     this.kind = client.kind;
+    this.subscriptions = createSubscriptionRecords(client);
   }
 
   async migrate(entities: readonly EntityDefinition[] = []): Promise<void> {

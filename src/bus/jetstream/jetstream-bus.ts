@@ -53,10 +53,11 @@ export type BusLogEvent =
 
 const RECENT_IDS = 200_000;
 /**
- * Bytes a replay's headers add to an event's (`sluice-replay-seq`, `sluice-replay-id` and the
- * longer message id come to about 140): kept free at publish so a replay always fits.
+ * Bytes a replay's headers add to an event's: `sluice-replay-seq`, `sluice-replay-id` and the
+ * longer message id come to about 140, `sluice-replay-for` (a replay for one subscription) about
+ * 20 more than its name. Kept free at publish so a replay always fits.
  */
-const REPLAY_HEADER_ROOM = 160;
+const REPLAY_HEADER_ROOM = 256;
 const LOOKUP_TIMEOUT_MS = 300;
 /** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
 const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
@@ -267,7 +268,7 @@ class JetStreamBus implements BusPort {
     const config = {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      ...(options.startAt !== undefined ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.startAt.toISOString() } : { deliver_policy: DeliverPolicy.All }),
       ack_wait: options.ackWaitMs * 1_000_000,
       max_deliver: -1,
       max_ack_pending: this.options.maxAckPending ?? 20_000,
@@ -278,7 +279,7 @@ class JetStreamBus implements BusPort {
     } catch (error) {
       // It exists with other settings: bring it to ours (filter and policy changes are refused by the server, loudly).
       if (error instanceof JetStreamApiError) {
-        const { durable_name: _name, deliver_policy: _deliver, ...update } = config;
+        const { durable_name: _name, deliver_policy: _deliver, opt_start_time: _start, ...update } = config as typeof config & { opt_start_time?: string };
         await jsm.consumers.update(stream, options.durable, update);
       } else {
         throw error;
@@ -356,6 +357,16 @@ class JetStreamBus implements BusPort {
     }
   }
 
+  async deleteConsumer(durable: string): Promise<void> {
+    if (this.jsm === undefined) return;
+    try {
+      await this.jsm.consumers.delete(this.options.streams.stream, durable);
+    } catch (error) {
+      if (error instanceof JetStreamApiError && /consumer not found/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
   maxPayload(): number {
     return this.payloadLimit;
   }
@@ -382,6 +393,7 @@ class JetStreamDelivery implements Delivery {
   readonly deliveryCount: number;
   readonly replayId?: string;
   readonly problem?: string;
+  readonly replayTarget?: string;
 
   constructor(
     private readonly m: JsMsg,
@@ -395,6 +407,7 @@ class JetStreamDelivery implements Delivery {
     this.deliveryCount = info.deliveryCount;
     if (replay !== undefined) this.replayId = replay.replayId;
     if (problem !== undefined) this.problem = problem;
+    if (replay?.target !== undefined) this.replayTarget = replay.target;
   }
 
   // A batch that outlived the stop timeout settles on a connection already drained or closed:

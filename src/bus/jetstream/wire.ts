@@ -22,6 +22,7 @@ export const HEADER = {
   entity: 'sluice-entity',
   replaySeq: 'sluice-replay-seq',
   replayId: 'sluice-replay-id',
+  replayTarget: 'sluice-replay-for',
   deadLetterReason: 'sluice-dlq-reason',
   deadLetterSeq: 'sluice-dlq-seq',
   /** The dead-lettered message's own stream sequence: where its data can be read when the dead letter had to leave it out. */
@@ -58,6 +59,7 @@ function envelopeHeaderPairs(envelope: EventEnvelope, replay?: ReplayMark): stri
     for (const [name, value] of Object.entries(envelope.extensions)) pairs.push(`ce-${name}`, value);
   }
   if (replay !== undefined) pairs.push(HEADER.replaySeq, String(replay.originalSeq), HEADER.replayId, replay.replayId);
+  if (replay?.target !== undefined) pairs.push(HEADER.replayTarget, replay.target);
   return pairs;
 }
 
@@ -172,6 +174,7 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   let traceparent = '';
   let replaySeq = '';
   let replayId = '';
+  let replayTarget = '';
   let extensions: Record<string, string> | undefined;
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!;
@@ -210,6 +213,9 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
       case HEADER.replayId:
         replayId ||= value;
         continue;
+      case HEADER.replayTarget:
+        replayTarget ||= value;
+        continue;
     }
     const lower = name.toLowerCase();
     if (!lower.startsWith('ce-') || RESERVED.has(lower)) continue;
@@ -238,5 +244,5 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   // A replay mark that is not one Sluice wrote (a sequence that is not a positive integer) cannot be trusted for the newest-wins guard.
   const originalSeq = Number(replaySeq);
   if (!Number.isSafeInteger(originalSeq) || originalSeq <= 0) return { envelope, problem: `its ${HEADER.replaySeq} header is not a stream sequence: "${replaySeq.slice(0, 40)}"` };
-  return { envelope, replay: { originalSeq, replayId } };
+  return { envelope, replay: replayTarget === '' ? { originalSeq, replayId } : { originalSeq, replayId, target: replayTarget } };
 }
