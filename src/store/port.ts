@@ -192,6 +192,11 @@ export interface StorePort {
   countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[]; maxSeq?: number }>;
   saveReplay(replay: ReplayProgress, selector?: ReplaySelector): Promise<void>;
   getReplay(replayId: string): Promise<ReplayProgress | null>;
+  /** The creation time recorded for the stream the workers consume (its identity), or null. */
+  streamCreated(stream: string): Promise<string | null>;
+  recordStreamCreated(stream: string, created: string): Promise<void>;
+  /** The highest stream sequence of any stored event, 0 when none. */
+  highestStreamSeq(): Promise<number>;
   /** Creates archive partitions covering the days around `now`; drops those older than the retention. */
   maintainPartitions(now: Date, retentionMs: number | null): Promise<void>;
   ping(): Promise<boolean>;

@@ -19,6 +19,7 @@ import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type 
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
 import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
+import { selectHighestStreamSeq, selectStreamCreated, upsertStreamCreated } from './queries/streams.js';
 import { typeCondition } from './queries/type-pattern.js';
 import { isConnectionError, type SqlClient, type SqlExecutor } from './sql-client.js';
 import { storableEnvelope, storableText } from './storable.js';
@@ -265,6 +266,18 @@ class SqlStore implements StorePort {
 
   getReplay(replayId: string): Promise<ReplayProgress | null> {
     return selectReplay(this.client, replayId);
+  }
+
+  streamCreated(stream: string): Promise<string | null> {
+    return selectStreamCreated(this.client, stream);
+  }
+
+  recordStreamCreated(stream: string, created: string): Promise<void> {
+    return upsertStreamCreated(this.client, stream, created);
+  }
+
+  highestStreamSeq(): Promise<number> {
+    return selectHighestStreamSeq(this.client);
   }
 
   async maintainPartitions(now: Date, retentionMs: number | null): Promise<void> {

@@ -5,6 +5,7 @@ import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
+import { checkStreamIdentity } from './stream-identity.js';
 
 export interface WorkerOptions {
   readonly bus: BusPort;
@@ -222,6 +223,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   return {
     async start() {
+      await checkStreamIdentity(bus, store, logger);
       await maintain();
       handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
       await updateLag();

@@ -232,6 +232,15 @@ class EmbeddedBus implements BusPort {
     await log.consumers.remove(durable);
   }
 
+  // The embedded log lives beside the embedded database in one data directory: no separate stream to be recreated.
+  async streamState(): Promise<null> {
+    return null;
+  }
+
+  async continueSequenceAfter(): Promise<void> {
+    throw new Error('the embedded bus has no separate stream to renumber');
+  }
+
   maxPayload(): number {
     return this.maxPayloadBytes;
   }

@@ -27,6 +27,7 @@ import type {
   PublishAck,
   PublishRequest,
   ReplayMark,
+  StreamState,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
@@ -365,6 +366,20 @@ class JetStreamBus implements BusPort {
       if (error instanceof JetStreamApiError && /consumer not found/i.test(error.message)) return;
       throw error;
     }
+  }
+
+  async streamState(): Promise<StreamState | null> {
+    const jsm = this.jsm;
+    if (jsm === undefined) throw new SluiceError('bus_unavailable', 'the JetStream bus is not started', { retryAfterSeconds: 1 });
+    const info = await jsm.streams.info(this.options.streams.stream);
+    return { name: info.config.name, created: info.created, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, messages: info.state.messages };
+  }
+
+  async continueSequenceAfter(seq: number): Promise<void> {
+    const jsm = this.jsm;
+    if (jsm === undefined) throw new SluiceError('bus_unavailable', 'the JetStream bus is not started', { retryAfterSeconds: 1 });
+    // A purge up to a sequence past the last one leaves the stream empty with that as its next sequence.
+    await jsm.streams.purge(this.options.streams.stream, { seq: seq + 1 });
   }
 
   maxPayload(): number {
