@@ -28,7 +28,8 @@ async function setup(label: string, extraEnv: Record<string, string> = {}, deliv
   receivers.push(receiver);
   const env = s.env({ SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: 'allow', ...extraEnv });
   const delivering = s.track(await startSluice(deliverer, { name: deliverer, env }));
-  if (deliverer === 'deliver') s.track(await startSluice('worker', { name: 'worker', env: s.env() }));
+  // A worker delivers too: it also needs to reach the receiver on 127.0.0.1.
+  if (deliverer === 'deliver') s.track(await startSluice('worker', { name: 'worker', env }));
   const gateway = s.track(await startSluice('gateway', { name: 'gateway', port: await s.freePort(), env }));
   return { s, gateway, deliverer: delivering, receiver };
 }
@@ -145,7 +146,20 @@ test('the delivering process SIGKILLed mid-delivery: its deliveries come again f
   const killedAt = receiver.received.length;
   s.track(await startSluice('deliver', { name: 'deliver 2', env: s.env({ SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: 'allow' }) }));
   await load.done;
-  const { repeats, unverified } = await allDelivered(load, receiver, 90_000);
+  const { repeats, unverified } = await allDelivered(load, receiver, 90_000).catch(async (error) => {
+    const missing = [...load.acked.values()].map((e) => e.id).filter((id) => !receiver.deliveredIds().has(id));
+    const rows = await s.db.query('SELECT event_id, status, attempts, error FROM sluice.deliveries WHERE event_id = ANY($1::uuid[])', [missing]);
+    const seen = receiver.received.filter((r) => missing.includes(r.id)).map((r) => [r.id.slice(0, 8), r.status, r.verified]);
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const nc = await connect({ servers: s.nats.url });
+    const jsm = await jetstreamManager(nc);
+    const infos = [];
+    for await (const c of jsm.consumers.list(s.names.stream)) infos.push({ name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered, floor: c.ack_floor.stream_seq, delivered: c.delivered.stream_seq });
+    await nc.close();
+    console.log(JSON.stringify({ missing: missing.length, rows, seen, infos, logs: deliverer.logTail(20) }, null, 1));
+    throw error;
+  });
   console.log(`subscription_deliverer_sigkill: acked=${load.acked.size} received_at_kill=${killedAt} repeats=${repeats}`);
   assert.equal(unverified, 0);
 });

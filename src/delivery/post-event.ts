@@ -38,8 +38,16 @@ export class EndpointClient {
   post(headers: Readonly<Record<string, string>>, body: Uint8Array): Promise<PostResult> {
     const started = performance.now();
     const took = () => performance.now() - started;
+    if (!this.options.allowPrivate) {
+      try {
+        checkTargetLiteral(this.url);
+      } catch (error) {
+        return Promise.resolve({ statusCode: null, error: (error as Error).message, retryAfterMs: null, durationMs: took() });
+      }
+    }
     return new Promise<PostResult>((resolve) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (result: Omit<PostResult, 'durationMs'>) => {
         if (settled) return;
         settled = true;
@@ -47,14 +55,6 @@ export class EndpointClient {
         resolve({ ...result, durationMs: took() });
       };
       const failed = (error: string) => finish({ statusCode: null, error, retryAfterMs: null });
-      if (!this.options.allowPrivate) {
-        try {
-          checkTargetLiteral(this.url);
-        } catch (error) {
-          failed((error as Error).message);
-          return;
-        }
-      }
       const req = this.request(this.url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(body.byteLength) } }, (res) => {
         const status = res.statusCode ?? 0;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
@@ -77,7 +77,7 @@ export class EndpointClient {
         res.on('end', done);
         res.on('error', done);
       });
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         failed(`no answer within ${this.options.timeoutMs} ms (timeout)`);
         req.destroy();
       }, this.options.timeoutMs);

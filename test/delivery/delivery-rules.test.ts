@@ -90,3 +90,32 @@ describe('CloudEvents binary-mode headers', () => {
     assert.equal(headers['content-type'], 'application/json');
   });
 });
+
+describe('endpoint client', () => {
+  it('refuses private targets when connecting, whether the URL names an IP or a host that resolves to one', async () => {
+    const { EndpointClient } = await import('../../src/delivery/post-event.js');
+    const { createServer } = await import('node:http');
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const client = new EndpointClient(`http://${host}:${port}/hook`, { maxSockets: 2, timeoutMs: 2000, allowPrivate: false });
+        const result = await client.post({ 'content-type': 'application/json' }, Buffer.from('{}'));
+        client.close();
+        assert.equal(result.statusCode, null, host);
+        assert.match(result.error ?? '', /loopback, private or link-local/, host);
+      }
+      assert.equal(hits, 0, 'nothing reached the private address');
+      const allowed = new EndpointClient(`http://localhost:${port}/hook`, { maxSockets: 2, timeoutMs: 2000, allowPrivate: true });
+      assert.equal((await allowed.post({}, Buffer.from('{}'))).statusCode, 204);
+      allowed.close();
+    } finally {
+      server.close();
+    }
+  });
+});
