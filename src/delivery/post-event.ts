@@ -47,7 +47,9 @@ export class EndpointClient {
     }
     return new Promise<PostResult>((resolve) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      // Aborting the request ends it with an 'error', answered below as the timeout.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), this.options.timeoutMs);
       const finish = (result: Omit<PostResult, 'durationMs'>) => {
         if (settled) return;
         settled = true;
@@ -55,7 +57,7 @@ export class EndpointClient {
         resolve({ ...result, durationMs: took() });
       };
       const failed = (error: string) => finish({ statusCode: null, error, retryAfterMs: null });
-      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(body.byteLength) } }, (res) => {
+      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(body.byteLength) }, signal: abort.signal }, (res) => {
         const status = res.statusCode ?? 0;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         if (status >= 200 && status < 300) {
@@ -77,11 +79,7 @@ export class EndpointClient {
         res.on('end', done);
         res.on('error', done);
       });
-      timer = setTimeout(() => {
-        failed(`no answer within ${this.options.timeoutMs} ms (timeout)`);
-        req.destroy();
-      }, this.options.timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => failed(describeError(error)));
+      req.on('error', (error: NodeJS.ErrnoException) => failed(abort.signal.aborted ? `no answer within ${this.options.timeoutMs} ms (timeout)` : describeError(error)));
       req.end(body);
     });
   }

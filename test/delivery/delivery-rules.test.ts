@@ -119,3 +119,24 @@ describe('endpoint client', () => {
     }
   });
 });
+
+describe('endpoint timeouts', () => {
+  it('gives up on an endpoint that does not answer within the timeout, and says so', async () => {
+    const { EndpointClient } = await import('../../src/delivery/post-event.js');
+    const { createServer } = await import('node:http');
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const client = new EndpointClient(`http://127.0.0.1:${port}/hook`, { maxSockets: 1, timeoutMs: 300, allowPrivate: true });
+      const result = await client.post({}, Buffer.from('{}'));
+      client.close();
+      assert.equal(result.statusCode, null);
+      assert.equal(result.error, 'no answer within 300 ms (timeout)');
+      assert.ok(result.durationMs >= 290 && result.durationMs < 2000, String(result.durationMs));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
