@@ -46,6 +46,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** Longest a stopping gateway waits for its replays to reach their next page (as long as a worker waits for its batch). */
+const REPLAY_STOP_TIMEOUT_MS = 10_000;
 const EMPTY_BODY = Buffer.alloc(0);
 
 /** Builds the HTTP gateway on the given ports (bus, store). */
@@ -121,7 +123,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       storeHealth.stop();
       await app.close();
-      await context.replayer.drain();
+      await context.replayer.drain(REPLAY_STOP_TIMEOUT_MS);
     },
   };
 }

@@ -14,6 +14,10 @@ const decoder = new TextDecoder();
 export function prepareItem(delivery: Delivery, entities: EntityModel | null): WriteItem {
   const { envelope } = delivery;
   const replay = delivery.replayId !== undefined;
+  if (delivery.problem !== undefined) {
+    // The bytes are archived as they came; the queryable jsonb stays empty.
+    return { envelope, seq: delivery.seq, replay, entity: null, data: null, dataIsJson: false, failure: delivery.problem };
+  }
   const entity = entities?.route(envelope.type, envelope.entity) ?? null;
   if (entity === null) {
     if (envelope.entity !== undefined && entities !== null) {

@@ -21,12 +21,14 @@ export interface ArchiveRow {
   readonly dataSchema: string | null;
   readonly originId: string | null;
   readonly entityType: string | null;
+  /** The producer's entity hint, if it gave one (a replay carries only this). */
+  readonly entityHint: string | null;
   readonly traceparent: string | null;
   readonly extensionsText: string | null;
 }
 
 const ARCHIVE_COLUMNS =
-  'id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, datacontenttype, dataschema, data_bytes';
+  'id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, entity_hint, datacontenttype, dataschema, data_bytes';
 
 /** Inserts archive rows: COPY where the client has it (about half the database time), else one set-based INSERT. */
 export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveRow[]): Promise<void> {
@@ -39,12 +41,12 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
       if (r.dataJson === null) body.value(null);
       else body.utf8(r.dataJson);
       body.next().value(r.originId).next().value(r.entityType).next().value(r.traceparent).next();
-      body.value(r.extensionsText).next().value(r.dataContentType).next().value(r.dataSchema).next().bytea(r.dataBytes).next(true);
+      body.value(r.extensionsText).next().value(r.entityHint).next().value(r.dataContentType).next().value(r.dataSchema).next().bytea(r.dataBytes).next(true);
     }
     await tx.copyFrom(`COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body.bytes());
     return;
   }
-  const columns: unknown[][] = Array.from({ length: 15 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 16 }, () => []);
   for (const r of rows) {
     columns[0]!.push(r.id);
     columns[1]!.push(r.type);
@@ -58,24 +60,25 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
     columns[9]!.push(r.entityType);
     columns[10]!.push(r.traceparent);
     columns[11]!.push(r.extensionsText);
-    columns[12]!.push(r.dataContentType);
-    columns[13]!.push(r.dataSchema);
-    columns[14]!.push(Buffer.from(r.dataBytes.buffer, r.dataBytes.byteOffset, r.dataBytes.byteLength).toString('hex'));
+    columns[12]!.push(r.entityHint);
+    columns[13]!.push(r.dataContentType);
+    columns[14]!.push(r.dataSchema);
+    columns[15]!.push(Buffer.from(r.dataBytes.buffer, r.dataBytes.byteOffset, r.dataBytes.byteLength).toString('hex'));
   }
   await tx.query(
     `INSERT INTO sluice.events (${ARCHIVE_COLUMNS})
-     SELECT id, type, source, subject, time, received_at, stream_seq, data::jsonb, origin_id, entity_type, traceparent, extensions::jsonb,
+     SELECT id, type, source, subject, time, received_at, stream_seq, data::jsonb, origin_id, entity_type, traceparent, extensions::jsonb, entity_hint,
        datacontenttype, dataschema, decode(data_hex, 'hex')
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-       $13::text[], $14::text[], $15::text[])
-       AS t(id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, datacontenttype, dataschema, data_hex)`,
+       $13::text[], $14::text[], $15::text[], $16::text[])
+       AS t(id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, entity_hint, datacontenttype, dataschema, data_hex)`,
     columns,
   );
 }
 
 /** An archived event's columns; rows archived before bytes were kept read their data from the jsonb. */
 export const EVENT_COLUMNS =
-  "id, type, source, subject, time, received_at, stream_seq, coalesce(data_bytes, convert_to(data::text, 'UTF8')) AS data_bytes, datacontenttype, dataschema, origin_id, entity_type, traceparent, extensions";
+  "id, type, source, subject, time, received_at, stream_seq, coalesce(data_bytes, convert_to(data::text, 'UTF8')) AS data_bytes, datacontenttype, dataschema, origin_id, entity_type, traceparent, extensions, entity_hint";
 
 export interface EventRow {
   id: string;
@@ -92,6 +95,7 @@ export interface EventRow {
   entity_type: string | null;
   traceparent: string | null;
   extensions: Record<string, string> | null;
+  entity_hint: string | null;
 }
 
 export function toStoredEvent(row: EventRow): StoredEvent {
@@ -108,6 +112,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     dataSchema: row.dataschema,
     originId: row.origin_id,
     entity: row.entity_type,
+    entityHint: row.entity_hint,
     traceparent: row.traceparent,
     extensions: row.extensions,
   };
