@@ -103,7 +103,12 @@ export interface BusPort {
   publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void>;
   /** Starts a batched durable consumer; batches are handled one at a time. */
   consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle>;
-  /** An event this bus stored recently, by id; null when it cannot tell. */
+  /**
+   * An accepted event by id, found on the bus whatever the workers' lag and however often this
+   * process restarted: at least every event the workers' consumer has not acknowledged.
+   * Null only when the bus is sure it does not hold such an event; rejects with SluiceError
+   * `bus_unavailable` when it cannot tell now (never a false "not there").
+   */
   lookup(id: string): Promise<FoundMessage | null>;
   consumerLag(durable: string): Promise<ConsumerLag | null>;
   /** Largest event payload the bus takes, in bytes. */

@@ -11,7 +11,6 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { v5 as uuidV5 } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
 import { deadLetterSubjectFor, subjectFor, typeMatches } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
@@ -32,6 +31,8 @@ import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
+import { rawEnvelope } from './raw-message.js';
+import { StreamSearch } from './stream-search.js';
 import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
 
 export interface JetStreamBusOptions {
@@ -41,6 +42,8 @@ export interface JetStreamBusOptions {
   readonly publishTimeoutMs: number;
   /** Most consumers' messages waiting for ack at once (shared by all workers of a consumer). */
   readonly maxAckPending?: number;
+  /** The workers' durable consumer: a lookup searches what it has not acknowledged (not in the database yet). */
+  readonly workerConsumer: string;
   readonly onEvent?: (event: BusLogEvent) => void;
 }
 
@@ -53,8 +56,6 @@ export type BusLogEvent =
 
 const RECENT_IDS = 200_000;
 const LOOKUP_TIMEOUT_MS = 300;
-/** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
-const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
 
 /** Waits (up to 10 s) until a replicated consumer has elected its leader, so the first pull is not lost. */
 async function waitForConsumerLeader(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
@@ -83,6 +84,7 @@ class JetStreamBus implements BusPort {
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly lookupSubject: string;
   private acks: AckPublisher | undefined;
+  private search: StreamSearch | undefined;
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.lookupSubject = `_SLUICE.${options.streams.stream}.lookup`;
@@ -107,6 +109,12 @@ class JetStreamBus implements BusPort {
     );
     this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
     this.acks = new AckPublisher(nc, this.options.publishTimeoutMs);
+    this.search = new StreamSearch(
+      this.js,
+      this.jsm,
+      { ...this.options.streams, consumer: this.options.workerConsumer, timeoutMs: this.options.publishTimeoutMs },
+      this.options.publishTimeoutMs,
+    );
     void this.watchStatus(nc);
     this.lookupSubscription = nc.subscribe(this.lookupSubject, {
       callback: (_error, msg) => {
@@ -265,30 +273,56 @@ class JetStreamBus implements BusPort {
     const { subjectPrefix, stream } = this.options.streams;
     const block = rawHeaderBlock(m);
     const decoded = (block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix)) ?? {
-      envelope: rawEnvelope(m, stream, subjectPrefix),
+      envelope: rawEnvelope({ subject: m.subject, seq: m.seq, data: m.data, storedAtMs: Math.floor(Number(m.info.timestampNanos) / 1e6) }, stream, subjectPrefix),
     };
     return new JetStreamDelivery(m, decoded.envelope, decoded.replay);
   }
 
+  /**
+   * This gateway's memory of the ids it issued first (no request at all), then the other
+   * gateways' (one request), then a search of the stream above the workers' floor: an accepted
+   * event is found whatever the workers' lag and however often gateways restarted.
+   */
   async lookup(id: string): Promise<FoundMessage | null> {
-    if (this.nc === undefined || this.jsm === undefined) return null;
-    let seq = this.recent.seqOf(id);
-    if (seq === undefined) {
-      try {
-        const answer = await this.nc.request(this.lookupSubject, id, { timeout: LOOKUP_TIMEOUT_MS });
-        seq = Number(answer.string());
-      } catch {
-        return null;
-      }
+    const search = this.search;
+    if (this.nc === undefined || this.jsm === undefined || search === undefined || !this.connected) {
+      throw new SluiceError('bus_unavailable', `NATS is not connected; cannot tell whether event ${id} is on the stream. Retry shortly.`, { retryAfterSeconds: 1 });
     }
+    const known = this.recent.seqOf(id) ?? search.remembered(id) ?? (await this.askOtherGateways(this.nc, id));
+    if (known !== undefined) {
+      const found = await this.messageAt(known, id);
+      if (found !== null) return found;
+    }
+    const seq = await search.find(id);
+    return seq === null ? null : this.messageAt(seq, id);
+  }
+
+  /** The sequence another gateway remembers for an id it issued; undefined when none answers in time. */
+  private async askOtherGateways(nc: NatsConnection, id: string): Promise<number | undefined> {
     try {
-      const stored = await this.jsm.streams.getMessage(this.options.streams.stream, { seq });
-      if (stored === null) return null;
-      const decoded = decodeEnvelope(stored.header, stored.data, stored.subject, this.options.streams.subjectPrefix);
-      return decoded === null || decoded.envelope.id !== id ? null : { envelope: decoded.envelope, seq };
+      const seq = Number((await nc.request(this.lookupSubject, id, { timeout: LOOKUP_TIMEOUT_MS })).string());
+      return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
     } catch {
-      return null;
+      return undefined;
     }
+  }
+
+  /** The event stored at `seq`, if it is event `id` (null when that message is gone or is another event). */
+  private async messageAt(seq: number, id: string): Promise<FoundMessage | null> {
+    const { stream, subjectPrefix } = this.options.streams;
+    let stored;
+    try {
+      stored = await this.jsm!.streams.getMessage(stream, { seq });
+    } catch (error) {
+      throw new SluiceError('bus_unavailable', `the stream could not be read (${(error as Error).message}); retry shortly`, { cause: error, retryAfterSeconds: 1 });
+    }
+    if (stored === null) return null;
+    const decoded = decodeEnvelope(stored.header, stored.data, stored.subject, subjectPrefix);
+    if (decoded === null) {
+      const envelope = rawEnvelope({ subject: stored.subject, seq, data: stored.data, storedAtMs: stored.time.getTime() }, stream, subjectPrefix);
+      return envelope.id === id ? { envelope, seq } : null;
+    }
+    return decoded.envelope.id === id ? { envelope: decoded.envelope, seq: decoded.replay?.originalSeq ?? seq } : null;
   }
 
   async consumerLag(durable: string): Promise<ConsumerLag | null> {
@@ -369,19 +403,6 @@ function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
   const raw = inner?._rdata;
   if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
   return raw.subarray(0, hdr);
-}
-
-/** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
-function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnvelope {
-  const receivedAt = new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)).toISOString();
-  return {
-    id: uuidV5(`${stream}:${m.seq}`, RAW_MESSAGE_NAMESPACE),
-    type: m.subject.slice(subjectPrefix.length + 1),
-    source: '/nats',
-    time: receivedAt,
-    receivedAt,
-    data: m.data,
-  };
 }
 
 function publishError(error: unknown, payloadLimit: number): SluiceError {

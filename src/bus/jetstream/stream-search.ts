@@ -1,0 +1,169 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { SluiceError } from '../../errors/index.js';
+import { RecentIds } from '../recent-ids.js';
+import { rawMessageId } from './raw-message.js';
+import { HEADER } from './wire.js';
+
+export interface StreamSearchSettings {
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  /** The durable consumer whose acknowledged messages are in the database (the workers'). */
+  readonly consumer: string;
+  /** Longest wait for one JetStream API answer. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * How far the clock of the gateway that issued an id may be from the NATS server's, in either
+ * direction: a UUIDv7 id is searched for among messages stored from its time minus this to
+ * its time plus this (and the publish timeout). At 9 500 events/s, 30 s is about 285 000
+ * message headers; the search starts at the consumer's acknowledgement floor when that is later.
+ */
+const CLOCK_SKEW_MS = 30_000;
+/** Messages asked for in one pull. */
+const PULL_SIZE = 2_000;
+/** Searches running at once per process; more wait their turn (each one reads headers from the server). */
+const MAX_RUNNING = 2;
+/** Lookups waiting for a search; past this a lookup answers "cannot tell now" at once. */
+const MAX_WAITING = 64;
+/** Ids (with their sequence) remembered from searches: later lookups of neighbours need no search. */
+const SEEN_IDS = 200_000;
+const JS_CONSUMER_NOT_FOUND = 10014;
+
+/**
+ * Finds an accepted event on the stream by id when the database has not archived it yet and
+ * no gateway remembers it (after a restart, or past the memory of recent ids). Every 202'd
+ * event not in the database is on the stream above the workers' acknowledgement floor, so
+ * that is where the search looks: for a UUIDv7 id (the gateway's own), only around the time
+ * the id carries; for an id derived from an idempotency key, the whole unacknowledged range.
+ * It reads headers only, through a short-lived consumer, and never answers "not there" when it
+ * could not look: an unreachable server is an error (`bus_unavailable`).
+ */
+export class StreamSearch {
+  private seen: RecentIds | undefined;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly settings: StreamSearchSettings,
+    private readonly publishTimeoutMs: number,
+  ) {}
+
+  /** The stream sequence of a message carrying event `id`, from an earlier search. */
+  remembered(id: string): number | undefined {
+    return this.seen?.seqOf(id);
+  }
+
+  /** The stream sequence of the message carrying event `id` above the floor, or null when the stream has none. */
+  async find(id: string): Promise<number | null> {
+    await this.turn();
+    try {
+      return await this.search(id);
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      throw new SluiceError('bus_unavailable', `the stream could not be searched for ${id} (${(error as Error).message}); retry shortly`, {
+        cause: error,
+        retryAfterSeconds: 1,
+      });
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async turn(): Promise<void> {
+    if (this.running < MAX_RUNNING) {
+      this.running++;
+      return;
+    }
+    if (this.waiting.length >= MAX_WAITING) {
+      throw new SluiceError('bus_unavailable', 'too many lookups are searching the stream at once; retry shortly', { retryAfterSeconds: 1 });
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+  }
+
+  private async search(id: string): Promise<number | null> {
+    const { stream, consumer } = this.settings;
+    const floor = await this.ackFloor(stream, consumer);
+    const lastSeq = (await this.jsm.streams.info(stream)).state.last_seq;
+    if (lastSeq <= floor) return null;
+    const issuedAt = uuidV7Time(id);
+    const start = issuedAt === undefined ? { seq: floor + 1 } : await this.startNear(issuedAt - CLOCK_SKEW_MS, floor);
+    const stopAfterMs = issuedAt === undefined ? Infinity : issuedAt + CLOCK_SKEW_MS + this.publishTimeoutMs;
+    const seen = (this.seen ??= new RecentIds(SEEN_IDS));
+    const config: Partial<ConsumerConfig> = {
+      ack_policy: AckPolicy.None,
+      headers_only: true,
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: 30_000_000_000,
+      filter_subject: `${this.settings.subjectPrefix}.>`,
+      ...('seq' in start
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.seq }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(start.time).toISOString() }),
+    };
+    const info = await this.jsm.consumers.add(stream, config);
+    try {
+      const reader = await this.js.consumers.get(stream, info.name);
+      let found: number | null = null;
+      for (;;) {
+        const messages = await reader.fetch({ max_messages: PULL_SIZE, expires: this.settings.timeoutMs });
+        let received = 0;
+        let done = false;
+        for await (const m of messages) {
+          received++;
+          const messageId = idOf(m, stream);
+          if (messageId !== undefined) {
+            seen.remember(messageId, m.seq);
+            if (found === null && messageId === id) found = m.seq;
+          }
+          // The rest of this pull is read anyway (it is on its way): its ids are remembered for the next lookups.
+          if (m.seq >= lastSeq || m.info.pending === 0 || Number(m.info.timestampNanos) / 1e6 > stopAfterMs) {
+            done = true;
+            break;
+          }
+        }
+        if (done || (found !== null && received > 0)) return found;
+        // A pull that brought nothing although the stream holds more: the server could not be read.
+        if (received === 0) throw new Error('the search consumer received nothing');
+      }
+    } finally {
+      void this.jsm.consumers.delete(stream, info.name).catch(() => undefined);
+    }
+  }
+
+  /** Every message up to here is acknowledged by the workers (0 when their consumer does not exist yet). */
+  private async ackFloor(stream: string, consumer: string): Promise<number> {
+    try {
+      return (await this.jsm.consumers.info(stream, consumer)).ack_floor.stream_seq;
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JS_CONSUMER_NOT_FOUND) return 0;
+      throw error;
+    }
+  }
+
+  /** Where to start for messages stored from `time` on: by time, or just above the floor when that is later. */
+  private async startNear(time: number, floor: number): Promise<{ seq: number } | { time: number }> {
+    if (floor === 0) return { time };
+    const first = await this.jsm.streams.getMessage(this.settings.stream, { seq: floor + 1 });
+    return first !== null && first.time.getTime() >= time ? { seq: floor + 1 } : { time };
+  }
+}
+
+/** The event id a stored message carries: its `ce-id`, or the id the worker gives a raw NATS publish. */
+function idOf(m: JsMsg, stream: string): string | undefined {
+  const id = m.headers?.get(HEADER.id);
+  if (id !== undefined && id !== '') return id;
+  return rawMessageId(stream, m.seq);
+}
+
+/** The milliseconds a UUIDv7 carries, or undefined for another version. */
+export function uuidV7Time(id: string): number | undefined {
+  if (id.length !== 36 || id[14] !== '7') return undefined;
+  const hex = id.slice(0, 8) + id.slice(9, 13);
+  const ms = Number.parseInt(hex, 16);
+  return Number.isFinite(ms) ? ms : undefined;
+}
