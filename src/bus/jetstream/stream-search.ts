@@ -120,6 +120,8 @@ export class StreamSearch {
     };
     const info = await this.jsm.consumers.add(stream, config);
     try {
+      // Nothing stored from the start on (an id's time after the newest message): nothing to read.
+      if (info.num_pending === 0) return null;
       const reader = await this.js.consumers.get(stream, info.name);
       let found: number | null = null;
       for (;;) {
