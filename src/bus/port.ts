@@ -20,16 +20,20 @@ export interface PublishAck {
   readonly duplicate: boolean;
 }
 
-/** One message handed to a consumer. Exactly one of ack / nak / term must be called. */
-export interface Delivery {
+/** An event as stored on the stream. */
+export interface StreamMessage {
   readonly envelope: EventEnvelope;
   /** The sequence the event was first stored under: the message's own, or the original for a replay. */
   readonly seq: number;
   /** This message's own stream sequence (differs from `seq` for a replay). */
   readonly streamSeq: number;
+  readonly replayId?: string;
+}
+
+/** One message handed to a consumer. Exactly one of ack / nak / term must be called. */
+export interface Delivery extends StreamMessage {
   /** 1 on first delivery. */
   readonly deliveryCount: number;
-  readonly replayId?: string;
   ack(): void;
   /** Redeliver after `delayMs`. */
   nak(delayMs: number): void;
@@ -66,6 +70,8 @@ export interface ConsumerLag {
   readonly ackPending: number;
   /** Every message up to this stream sequence has been acknowledged. */
   readonly ackFloor: number;
+  /** The highest stream sequence handed to the consumer so far: nothing above it is acknowledged. */
+  readonly delivered: number;
 }
 
 export interface BusHealth {
@@ -111,6 +117,12 @@ export interface BusPort {
    */
   lookup(id: string): Promise<FoundMessage | null>;
   consumerLag(durable: string): Promise<ConsumerLag | null>;
+  /**
+   * The events stored from `fromSeq` to `toSeq` (inclusive), in stream order, in pages of at
+   * most `pageSize`, whatever any consumer has acknowledged (a worker re-reads what the
+   * database lost). Rejects with SluiceError `bus_unavailable` when the bus cannot be read.
+   */
+  readRange(fromSeq: number, toSeq: number, pageSize: number): AsyncIterable<StreamMessage[]>;
   /** Largest event payload the bus takes, in bytes. */
   maxPayload(): number;
   health(): BusHealth;

@@ -20,7 +20,9 @@ export function deferredStore(kind: StorePort['kind'], opening: Promise<StorePor
   return {
     kind,
     migrate: async (entities) => target().migrate(entities),
-    writeBatch: async (items) => target().writeBatch(items),
+    writeBatch: async (items, progress) => target().writeBatch(items, progress),
+    recordProgress: async (progress) => target().recordProgress(progress),
+    readProgress: async (consumer) => target().readProgress(consumer),
     recordFailedAttempts: async (items) => target().recordFailedAttempts(items),
     getStatus: async (id) => target().getStatus(id),
     getEvent: async (id) => target().getEvent(id),

@@ -3,6 +3,7 @@ export type {
   EventQuery,
   MessageState,
   MessageStatusRecord,
+  ProgressMark,
   ReplayProgress,
   ReplaySelector,
   StorePort,

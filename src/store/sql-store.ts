@@ -7,6 +7,7 @@ import type {
   EventQuery,
   MessageState,
   MessageStatusRecord,
+  ProgressMark,
   ReplayProgress,
   ReplaySelector,
   StorePort,
@@ -17,6 +18,7 @@ import type {
 import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
 import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, updateStatuses, type StatusRow } from './queries/status.js';
+import { raiseProgress, selectProgress } from './queries/progress.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { typeCondition } from './queries/type-pattern.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
@@ -57,8 +59,11 @@ class SqlStore implements StorePort {
     await this.maintainPartitions(new Date(), null);
   }
 
-  async writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]> {
-    if (items.length === 0) return [];
+  async writeBatch(items: readonly WriteItem[], progress?: ProgressMark): Promise<WriteOutcome[]> {
+    if (items.length === 0) {
+      if (progress !== undefined) await this.recordProgress(progress);
+      return [];
+    }
     await this.ensurePartitions(items.map((i) => i.envelope.receivedAt));
     return this.client.transaction(async (tx) => {
       // The first delivery of an id in this batch decides; later copies of it (a replay next to its original) follow.
@@ -95,8 +100,17 @@ class SqlStore implements StorePort {
         await this.entityTables.upsert(tx, apply);
       }
       await updateStatuses(tx, settle);
+      if (progress !== undefined) await raiseProgress(tx, progress.consumer, progress.writtenThrough);
       return outcomes;
     });
+  }
+
+  async recordProgress(progress: ProgressMark): Promise<void> {
+    await raiseProgress(this.client, progress.consumer, progress.writtenThrough);
+  }
+
+  readProgress(consumer: string): Promise<number | null> {
+    return selectProgress(this.client, consumer);
   }
 
   async recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]> {

@@ -5,6 +5,7 @@ import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
+import { isOutage, recoverLostWrites } from './recover.js';
 
 export interface WorkerOptions {
   readonly bus: BusPort;
@@ -43,6 +44,9 @@ export function createWorker(options: WorkerOptions): Worker {
   let handle: ConsumerHandle | undefined;
   let pauseMs = 0;
   const timers: NodeJS.Timeout[] = [];
+  /** An acknowledgement floor read from the bus, to record with the next batch (see recover.ts); and the last recorded. */
+  let floorToRecord: number | undefined;
+  let floorRecorded = 0;
   const { bus, store, metrics, logger } = options;
 
   const pause = async (reason: string): Promise<void> => {
@@ -63,7 +67,10 @@ export function createWorker(options: WorkerOptions): Worker {
       logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, ...traceFields(item.envelope.traceparent) }, 'event failed; dead-lettered');
     }
     const started = performance.now();
-    const outcomes = await store.writeBatch(items);
+    const floor = floorToRecord;
+    const outcomes = await store.writeBatch(items, floor === undefined ? undefined : { consumer: options.consumer, writtenThrough: floor });
+    if (floor !== undefined && floor > floorRecorded) floorRecorded = floor;
+    if (floorToRecord !== undefined && floorToRecord <= floorRecorded) floorToRecord = undefined;
     metrics.dbWriteDuration.observe((performance.now() - started) / 1000);
     let persisted = 0;
     outcomes.forEach((o, i) => {
@@ -163,6 +170,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const updateLag = async (): Promise<void> => {
     const lag = await bus.consumerLag(options.consumer);
     if (lag === null) return;
+    // Read before the next batch begins, so that batch's commit comes after every ack it records.
+    if (lag.ackFloor > floorRecorded) floorToRecord = lag.ackFloor;
     metrics.consumerPending.set({ stream: options.stream, consumer: options.consumer }, lag.pending);
     metrics.consumerAckPending.set({ stream: options.stream, consumer: options.consumer }, lag.ackPending);
   };
@@ -175,9 +184,35 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   };
 
+  /** Re-writes what the database lost of what the bus holds as acknowledged; outages are waited out a few times. */
+  const recover = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { read, restored } = await recoverLostWrites({ bus, store, entities: options.entities, logger, consumer: options.consumer, batchSize: options.batchSize });
+        if (restored > 0) metrics.eventsPersisted.inc(restored);
+        if (read > 0) logger.info({ read, restored }, 'start-up check of acknowledged events done');
+        return;
+      } catch (error) {
+        if (!isOutage(error) || attempt >= 5) throw error;
+        await pause(asError(error).message);
+      }
+    }
+  };
+
+  /** After the last batch: everything acknowledged is written, so the next start has nothing to re-read. */
+  const recordFinalProgress = async (): Promise<void> => {
+    try {
+      const lag = await bus.consumerLag(options.consumer);
+      if (lag !== null && lag.ackFloor > floorRecorded) await store.recordProgress({ consumer: options.consumer, writtenThrough: lag.ackFloor });
+    } catch (error) {
+      logger.warn({ err: asError(error).message }, 'could not record the worker progress at stop; the next start re-reads a little more');
+    }
+  };
+
   return {
     async start() {
       await maintain();
+      await recover();
       handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
       await updateLag();
       timers.push(setInterval(() => void updateLag(), LAG_INTERVAL_MS), setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS));
@@ -187,14 +222,10 @@ export function createWorker(options: WorkerOptions): Worker {
     async stop(stopOptions) {
       for (const t of timers) clearInterval(t);
       await handle?.stop(stopOptions);
+      await recordFinalProgress();
       logger.info('worker stopped');
     },
   };
-}
-
-/** The database or the bus is away: nobody's fault but the outage's; never counted against an event. */
-function isOutage(error: unknown): boolean {
-  return isConnectionError(error) || (error as { code?: string })?.code === 'bus_unavailable';
 }
 
 /** Debug: one line per event written, carrying its trace ids so the trace continues in the logs. */

@@ -26,14 +26,16 @@ import type {
   PublishAck,
   PublishRequest,
   ReplayMark,
+  StreamMessage,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
 import { rawEnvelope, rawHeaderBlock } from './raw-message.js';
+import { readStream } from './stream-reader.js';
 import { StreamSearch } from './stream-search.js';
-import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
+import { HEADER, decodeEnvelope, type DecodedMessage, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -270,12 +272,44 @@ class JetStreamBus implements BusPort {
   }
 
   private delivery(m: JsMsg): Delivery {
+    const decoded = this.decode(m);
+    return new JetStreamDelivery(m, decoded.envelope, decoded.replay);
+  }
+
+  /** The event a consumed message carries (a message without Sluice's headers gets the raw envelope). */
+  private decode(m: JsMsg): DecodedMessage {
     const { subjectPrefix, stream } = this.options.streams;
     const block = rawHeaderBlock(m);
-    const decoded = (block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix)) ?? {
+    return (block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix)) ?? {
       envelope: rawEnvelope({ subject: m.subject, seq: m.seq, data: m.data, storedAtMs: Math.floor(Number(m.info.timestampNanos) / 1e6) }, stream, subjectPrefix),
     };
-    return new JetStreamDelivery(m, decoded.envelope, decoded.replay);
+  }
+
+  async *readRange(fromSeq: number, toSeq: number, pageSize: number): AsyncIterable<StreamMessage[]> {
+    if (this.js === undefined || this.jsm === undefined) throw new SluiceError('bus_unavailable', 'the JetStream bus is not started', { retryAfterSeconds: 1 });
+    const { stream, subjectPrefix } = this.options.streams;
+    const pages = readStream(this.js, this.jsm, {
+      stream,
+      filterSubject: `${subjectPrefix}.>`,
+      start: { seq: Math.max(1, fromSeq) },
+      headersOnly: false,
+      pageSize,
+      timeoutMs: this.options.publishTimeoutMs,
+    });
+    try {
+      for await (const page of pages) {
+        const messages: StreamMessage[] = [];
+        for (const m of page) {
+          if (m.seq > toSeq) break;
+          const { envelope, replay } = this.decode(m);
+          messages.push({ envelope, seq: replay?.originalSeq ?? m.seq, streamSeq: m.seq, ...(replay !== undefined ? { replayId: replay.replayId } : {}) });
+        }
+        if (messages.length > 0) yield messages;
+        if (messages.length < page.length || page[page.length - 1]!.seq >= toSeq) return;
+      }
+    } catch (error) {
+      throw error instanceof SluiceError ? error : new SluiceError('bus_unavailable', `the stream could not be read (${(error as Error).message})`, { cause: error, retryAfterSeconds: 1 });
+    }
   }
 
   /**
@@ -329,7 +363,7 @@ class JetStreamBus implements BusPort {
     if (this.jsm === undefined || !this.connected) return null;
     try {
       const info = await this.jsm.consumers.info(this.options.streams.stream, durable);
-      return { pending: info.num_pending, ackPending: info.num_ack_pending, ackFloor: info.ack_floor.stream_seq };
+      return { pending: info.num_pending, ackPending: info.num_ack_pending, ackFloor: info.ack_floor.stream_seq, delivered: info.delivered.stream_seq };
     } catch {
       return null;
     }

@@ -1,8 +1,9 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { SluiceError } from '../../errors/index.js';
 import { RecentIds } from '../recent-ids.js';
 import { rawMessageId } from './raw-message.js';
 import { rawHeaderBlock } from './raw-message.js';
+import { readStream } from './stream-reader.js';
 import { HEADER } from './wire.js';
 
 export interface StreamSearchSettings {
@@ -105,49 +106,22 @@ export class StreamSearch {
 
   /** Reads headers from `start` until the id is found, the stream's end at `lastSeq`, or a message stored after `stopAfterMs`. */
   private async read(id: string, start: { seq: number } | { time: number }, lastSeq: number, stopAfterMs: number): Promise<number | null> {
-    const { stream } = this.settings;
+    const { stream, subjectPrefix, timeoutMs } = this.settings;
     const seen = (this.seen ??= new RecentIds(SEEN_IDS));
-    const config: Partial<ConsumerConfig> = {
-      ack_policy: AckPolicy.None,
-      headers_only: true,
-      mem_storage: true,
-      num_replicas: 1,
-      inactive_threshold: 30_000_000_000,
-      filter_subject: `${this.settings.subjectPrefix}.>`,
-      ...('seq' in start
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.seq }
-        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(start.time).toISOString() }),
-    };
-    const info = await this.jsm.consumers.add(stream, config);
-    try {
-      // Nothing stored from the start on (an id's time after the newest message): nothing to read.
-      if (info.num_pending === 0) return null;
-      const reader = await this.js.consumers.get(stream, info.name);
-      let found: number | null = null;
-      for (;;) {
-        const messages = await reader.fetch({ max_messages: PULL_SIZE, expires: this.settings.timeoutMs });
-        let received = 0;
-        let done = false;
-        for await (const m of messages) {
-          received++;
-          const messageId = idOf(m, stream);
-          if (messageId !== undefined) {
-            seen.remember(messageId, m.seq);
-            if (found === null && messageId === id) found = m.seq;
-          }
-          // The rest of this pull is read anyway (it is on its way): its ids are remembered for the next lookups.
-          if (m.seq >= lastSeq || m.info.pending === 0 || Number(m.info.timestampNanos) / 1e6 > stopAfterMs) {
-            done = true;
-            break;
-          }
-        }
-        if (done || (found !== null && received > 0)) return found;
-        // A pull that brought nothing although the stream holds more: the server could not be read.
-        if (received === 0) throw new Error('the search consumer received nothing');
+    let found: number | null = null;
+    const pages = readStream(this.js, this.jsm, { stream, filterSubject: `${subjectPrefix}.>`, start, headersOnly: true, pageSize: PULL_SIZE, timeoutMs });
+    for await (const page of pages) {
+      // The whole pull is read (it has arrived anyway): its ids are remembered for the next lookups.
+      let done = false;
+      for (const m of page) {
+        const messageId = idOf(m, stream);
+        seen.remember(messageId, m.seq);
+        if (found === null && messageId === id) found = m.seq;
+        if (m.seq >= lastSeq || Number(m.info.timestampNanos) / 1e6 > stopAfterMs) done = true;
       }
-    } finally {
-      void this.jsm.consumers.delete(stream, info.name).catch(() => undefined);
+      if (done || found !== null) break;
     }
+    return found;
   }
 
   /** Every message up to here is acknowledged by the workers (0 when their consumer does not exist yet). */
