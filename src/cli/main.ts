@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/index.js';
+import { ConfigError, configHelp } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { runServices } from './run-services.js';
 import { configFromEnvironment, loadEntities, openStore, packageVersion } from './wiring.js';
@@ -8,7 +8,8 @@ const USAGE = `usage: sluice <command>
 
   dev        gateway + worker in one process (embedded bus/database when NATS_URL/DATABASE_URL are unset)
   gateway    the HTTP ingestion gateway
-  worker     a worker: bus -> database
+  worker     a worker: bus -> database, and deliveries to subscriptions
+  deliver    deliveries to subscriptions alone (bus -> HTTP endpoints)
   migrate    create or upgrade the tables, then exit
   entities types   print TypeScript types for the declared entities
 
@@ -20,18 +21,20 @@ const USAGE = `usage: sluice <command>
   (client commands use SLUICE_URL and SLUICE_API_KEY or --api-key; --json for scripts; --help on each)
   version    print the version
 
-Configuration comes from the environment; see the README.`;
+Configuration comes from the environment: sluice --help lists the variables.`;
 
 /** The `sluice` command. Returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'dev':
-      return serve({ gateway: true, worker: true, migrate: true });
+      return serve({ gateway: true, worker: true, migrate: true, deliver: true });
     case 'gateway':
       return serve({ gateway: true, worker: false, migrate: false });
     case 'worker':
-      return serve({ gateway: false, worker: true, migrate: true });
+      return serve({ gateway: false, worker: true, migrate: true, deliver: true });
+    case 'deliver':
+      return serve({ gateway: false, worker: false, migrate: true, deliver: true });
     case 'migrate':
       return migrateOnly();
     case 'send':
@@ -50,15 +53,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
+      if (command === undefined) {
+        console.log(USAGE);
+        return 2;
+      }
+      console.log(`${USAGE}\n\n${configHelp()}`);
+      return 0;
     default:
       console.error(`sluice: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
 }
 
-async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean }): Promise<number> {
+async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean; deliver?: boolean }): Promise<number> {
   const config = loadOrExit();
   if (config === null) return 1;
   const logger = createLogger(config.logLevel);

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { EntityDefinition } from '../entities/model.js';
+import type { EntityDefinition } from '../entities/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
 import type {
@@ -12,6 +12,7 @@ import type {
   ReplaySelector,
   StorePort,
   StoredEvent,
+  SubscriptionRecords,
   WriteItem,
   WriteOutcome,
 } from './port.js';
@@ -22,6 +23,7 @@ import { raiseProgress, selectProgress } from './queries/progress.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { typeCondition } from './queries/type-pattern.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
+import { createSubscriptionRecords } from './subscription-records.js';
 
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
@@ -40,6 +42,7 @@ export function createSqlStore(client: SqlClient, options: { entityTables?: Enti
 
 class SqlStore implements StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly subscriptions: SubscriptionRecords;
   private readonly partitions = new Set<number>();
 
   constructor(
@@ -47,6 +50,7 @@ class SqlStore implements StorePort {
     private readonly entityTables: EntityTables | undefined,
   ) {
     this.kind = client.kind;
+    this.subscriptions = createSubscriptionRecords(client);
   }
 
   async migrate(entities: readonly EntityDefinition[] = []): Promise<void> {

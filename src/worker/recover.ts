@@ -1,8 +1,8 @@
 import type { BusPort } from '../bus/index.js';
-import type { EntityModel } from '../entities/model.js';
+import type { EntityModel } from '../entities/index.js';
 import { asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
+import type { ProgressMark, StorePort, WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
 
 export interface RecoveryOptions {
@@ -12,6 +12,8 @@ export interface RecoveryOptions {
   readonly logger: Logger;
   readonly consumer: string;
   readonly batchSize: number;
+  /** The database or the bus is away (worth another try, not a reason to skip an event). */
+  readonly isOutage: (error: unknown) => boolean;
 }
 
 export interface RecoveryResult {
@@ -45,7 +47,7 @@ export async function recoverLostWrites(options: RecoveryOptions): Promise<Recov
   if (position.delivered > recorded) {
     for await (const page of bus.readRange(recorded + 1, position.delivered, options.batchSize)) {
       read += page.length;
-      restored += await writeAgain(store, logger, page.map((m) => prepareItem(m, options.entities)));
+      restored += await writeAgain(options, page.map((m) => prepareItem(m, options.entities)));
     }
   }
   // Everything acknowledged before this start is now in the database.
@@ -56,7 +58,7 @@ export async function recoverLostWrites(options: RecoveryOptions): Promise<Recov
 }
 
 /** Writes a page; an event that cannot be written now is left to its delivery (if unacknowledged) and logged. */
-async function writeAgain(store: StorePort, logger: Logger, items: WriteItem[]): Promise<number> {
+async function writeAgain({ store, logger, isOutage }: RecoveryOptions, items: WriteItem[]): Promise<number> {
   const count = (outcomes: ReadonlyArray<{ duplicate: boolean }>): number => outcomes.filter((o) => !o.duplicate).length;
   try {
     return count(await store.writeBatch(items));
@@ -75,7 +77,59 @@ async function writeAgain(store: StorePort, logger: Logger, items: WriteItem[]):
   }
 }
 
-/** The database or the bus is away: worth another try, not a reason to skip an event. */
-export function isOutage(error: unknown): boolean {
-  return isConnectionError(error) || (error as { code?: string })?.code === 'bus_unavailable';
+
+const RECOVERY_ATTEMPTS = 5;
+
+/** `recoverLostWrites`, with an outage of the database or the bus waited out a few times (0.5 s, then doubling). */
+export async function recoverAtStart(options: RecoveryOptions): Promise<RecoveryResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recoverLostWrites(options);
+    } catch (error) {
+      if (!options.isOutage(error) || attempt >= RECOVERY_ATTEMPTS) throw error;
+      const delayMs = 500 * 2 ** (attempt - 1);
+      options.logger.warn({ err: asError(error).message, delayMs }, 'start-up check of acknowledged events waits for the database and the bus');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+/**
+ * The progress a worker records with its batches. A floor read from the bus is recorded by
+ * the next batch that begins after the read: that batch commits after every ack the floor
+ * covers, so if its commit survives, theirs did. Only a floor higher than the last recorded
+ * is written (one per lag poll, every 5 s), so batches do not queue on the progress row.
+ */
+export class ProgressMarks {
+  private toRecord: number | undefined;
+  private recorded = 0;
+
+  constructor(private readonly consumer: string) {}
+
+  /** An acknowledgement floor just read from the bus. */
+  observed(ackFloor: number): void {
+    if (ackFloor > this.recorded) this.toRecord = ackFloor;
+  }
+
+  /** What the next batch records (taken before its transaction begins), if anything. */
+  next(): ProgressMark | undefined {
+    return this.toRecord === undefined ? undefined : { consumer: this.consumer, writtenThrough: this.toRecord };
+  }
+
+  /** A batch that recorded `mark` committed. */
+  committed(mark: ProgressMark | undefined): void {
+    if (mark === undefined) return;
+    if (mark.writtenThrough > this.recorded) this.recorded = mark.writtenThrough;
+    if (this.toRecord !== undefined && this.toRecord <= this.recorded) this.toRecord = undefined;
+  }
+
+  /** After the last batch: records the final floor, so the next start has nothing to read back. */
+  async recordFinal(bus: BusPort, store: StorePort, logger: Logger): Promise<void> {
+    try {
+      const lag = await bus.consumerLag(this.consumer);
+      if (lag !== null && lag.ackFloor > this.recorded) await store.recordProgress({ consumer: this.consumer, writtenThrough: lag.ackFloor });
+    } catch (error) {
+      logger.warn({ err: asError(error).message }, 'could not record the worker progress at stop; the next start reads back a little more');
+    }
+  }
 }

@@ -1,11 +1,11 @@
 import { nakDelayMs, type BusPort, type ConsumerHandle, type Delivery } from '../bus/index.js';
-import type { EntityModel } from '../entities/model.js';
+import type { EntityModel } from '../entities/index.js';
 import { asError } from '../errors/index.js';
 import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
-import { isOutage, recoverLostWrites } from './recover.js';
+import { ProgressMarks, recoverAtStart } from './recover.js';
 
 export interface WorkerOptions {
   readonly bus: BusPort;
@@ -44,9 +44,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let handle: ConsumerHandle | undefined;
   let pauseMs = 0;
   const timers: NodeJS.Timeout[] = [];
-  /** An acknowledgement floor read from the bus, to record with the next batch (see recover.ts); and the last recorded. */
-  let floorToRecord: number | undefined;
-  let floorRecorded = 0;
+  const progress = new ProgressMarks(options.consumer);
   const { bus, store, metrics, logger } = options;
 
   const pause = async (reason: string): Promise<void> => {
@@ -67,10 +65,9 @@ export function createWorker(options: WorkerOptions): Worker {
       logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, ...traceFields(item.envelope.traceparent) }, 'event failed; dead-lettered');
     }
     const started = performance.now();
-    const floor = floorToRecord;
-    const outcomes = await store.writeBatch(items, floor === undefined ? undefined : { consumer: options.consumer, writtenThrough: floor });
-    if (floor !== undefined && floor > floorRecorded) floorRecorded = floor;
-    if (floorToRecord !== undefined && floorToRecord <= floorRecorded) floorToRecord = undefined;
+    const mark = progress.next();
+    const outcomes = await store.writeBatch(items, mark);
+    progress.committed(mark);
     metrics.dbWriteDuration.observe((performance.now() - started) / 1000);
     let persisted = 0;
     outcomes.forEach((o, i) => {
@@ -136,7 +133,14 @@ export function createWorker(options: WorkerOptions): Worker {
     pauseMs = 0;
   };
 
-  const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
+  const handleBatch = async (all: readonly Delivery[]): Promise<void> => {
+    // A replay meant for one subscription changes nothing in the database: pass it by.
+    let batch = all;
+    if (all.some((d) => d.replayTarget !== undefined)) {
+      batch = all.filter((d) => d.replayTarget === undefined);
+      for (const d of all) if (d.replayTarget !== undefined) d.ack();
+    }
+    if (batch.length === 0) return;
     metrics.workerBatchSize.observe(batch.length);
     const items = batch.map((d) => prepareItem(d, options.entities));
     if (store.kind !== 'postgres' || batch.length < SPLIT_AT) return handlePart(items, batch);
@@ -170,8 +174,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const updateLag = async (): Promise<void> => {
     const lag = await bus.consumerLag(options.consumer);
     if (lag === null) return;
-    // Read before the next batch begins, so that batch's commit comes after every ack it records.
-    if (lag.ackFloor > floorRecorded) floorToRecord = lag.ackFloor;
+    progress.observed(lag.ackFloor);
     metrics.consumerPending.set({ stream: options.stream, consumer: options.consumer }, lag.pending);
     metrics.consumerAckPending.set({ stream: options.stream, consumer: options.consumer }, lag.ackPending);
   };
@@ -184,35 +187,11 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   };
 
-  /** Re-writes what the database lost of what the bus holds as acknowledged; outages are waited out a few times. */
-  const recover = async (): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { read, restored } = await recoverLostWrites({ bus, store, entities: options.entities, logger, consumer: options.consumer, batchSize: options.batchSize });
-        if (restored > 0) metrics.eventsPersisted.inc(restored);
-        if (read > 0) logger.info({ read, restored }, 'start-up check of acknowledged events done');
-        return;
-      } catch (error) {
-        if (!isOutage(error) || attempt >= 5) throw error;
-        await pause(asError(error).message);
-      }
-    }
-  };
-
-  /** After the last batch: everything acknowledged is written, so the next start has nothing to re-read. */
-  const recordFinalProgress = async (): Promise<void> => {
-    try {
-      const lag = await bus.consumerLag(options.consumer);
-      if (lag !== null && lag.ackFloor > floorRecorded) await store.recordProgress({ consumer: options.consumer, writtenThrough: lag.ackFloor });
-    } catch (error) {
-      logger.warn({ err: asError(error).message }, 'could not record the worker progress at stop; the next start re-reads a little more');
-    }
-  };
-
   return {
     async start() {
       await maintain();
-      await recover();
+      const { restored } = await recoverAtStart({ bus, store, entities: options.entities, logger, consumer: options.consumer, batchSize: options.batchSize, isOutage });
+      metrics.eventsPersisted.inc(restored);
       handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
       await updateLag();
       timers.push(setInterval(() => void updateLag(), LAG_INTERVAL_MS), setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS));
@@ -222,10 +201,15 @@ export function createWorker(options: WorkerOptions): Worker {
     async stop(stopOptions) {
       for (const t of timers) clearInterval(t);
       await handle?.stop(stopOptions);
-      await recordFinalProgress();
+      await progress.recordFinal(bus, store, logger);
       logger.info('worker stopped');
     },
   };
+}
+
+/** The database or the bus is away: nobody's fault but the outage's; never counted against an event. */
+function isOutage(error: unknown): boolean {
+  return isConnectionError(error) || (error as { code?: string })?.code === 'bus_unavailable';
 }
 
 /** Debug: one line per event written, carrying its trace ids so the trace continues in the logs. */

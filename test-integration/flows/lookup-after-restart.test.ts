@@ -6,7 +6,7 @@ import { SHARED_NATS_URL, deleteStreams, uniqueNames } from '../../test/helpers/
 import { eventually, http } from '../../test/helpers/pipeline.js';
 import { runServices } from '../../src/cli/run-services.js';
 import { silentLogger } from '../../src/log/index.js';
-import { neverIssued, sendEveryKind, startGateway, startGatewayProcess, unanswered } from '../../test/flows/lookup-scenario.js';
+import { neverIssued, sendEveryKind, startGateway, startGatewayProcess, unanswered } from '../../test/helpers/lookup-scenario.js';
 
 describe('lookups after a 202, across gateway restarts, with no worker (JetStream and PostgreSQL)', () => {
   const names = uniqueNames('lk');

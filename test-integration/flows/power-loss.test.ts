@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
 import { SHARED_NATS_URL, deleteStreams, uniqueNames } from '../../test/helpers/nats.js';
-import { powerLossScenario } from '../../test/flows/power-loss-scenario.js';
+import { powerLossScenario } from '../../test/helpers/power-loss-scenario.js';
 
 describe('a database that lost its last commits after the bus was told they were written (JetStream and PostgreSQL)', () => {
   const names = uniqueNames('pw');

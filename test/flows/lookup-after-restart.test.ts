@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { http } from '../helpers/pipeline.js';
-import { neverIssued, sendEveryKind, startGateway, startGatewayProcess, unanswered } from './lookup-scenario.js';
+import { neverIssued, sendEveryKind, startGateway, startGatewayProcess, unanswered } from '../helpers/lookup-scenario.js';
 
 describe('lookups after a 202, across gateway restarts, with no worker (embedded bus and database)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-lookup-'));

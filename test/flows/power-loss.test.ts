@@ -8,7 +8,7 @@ import { runServices } from '../../src/cli/run-services.js';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { createEmbeddedSqlClient } from '../../src/store/embedded/index.js';
-import { powerLossScenario } from './power-loss-scenario.js';
+import { powerLossScenario } from '../helpers/power-loss-scenario.js';
 
 describe("a power cut that takes the embedded database's last commits (embedded bus and database)", () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-power-'));

@@ -238,7 +238,7 @@ class JetStreamBus implements BusPort {
     const config = {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      ...(options.startAt !== undefined ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.startAt.toISOString() } : { deliver_policy: DeliverPolicy.All }),
       ack_wait: options.ackWaitMs * 1_000_000,
       max_deliver: -1,
       max_ack_pending: this.options.maxAckPending ?? 20_000,
@@ -249,7 +249,7 @@ class JetStreamBus implements BusPort {
     } catch (error) {
       // It exists with other settings: bring it to ours (filter and policy changes are refused by the server, loudly).
       if (error instanceof JetStreamApiError) {
-        const { durable_name: _name, deliver_policy: _deliver, ...update } = config;
+        const { durable_name: _name, deliver_policy: _deliver, opt_start_time: _start, ...update } = config as typeof config & { opt_start_time?: string };
         await jsm.consumers.update(stream, options.durable, update);
       } else {
         throw error;
@@ -369,6 +369,16 @@ class JetStreamBus implements BusPort {
     }
   }
 
+  async deleteConsumer(durable: string): Promise<void> {
+    if (this.jsm === undefined) return;
+    try {
+      await this.jsm.consumers.delete(this.options.streams.stream, durable);
+    } catch (error) {
+      if (error instanceof JetStreamApiError && /consumer not found/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
   maxPayload(): number {
     return this.payloadLimit;
   }
@@ -394,6 +404,7 @@ class JetStreamDelivery implements Delivery {
   readonly streamSeq: number;
   readonly deliveryCount: number;
   readonly replayId?: string;
+  readonly replayTarget?: string;
 
   constructor(
     private readonly m: JsMsg,
@@ -405,6 +416,7 @@ class JetStreamDelivery implements Delivery {
     this.seq = replay?.originalSeq ?? info.streamSequence;
     this.deliveryCount = info.deliveryCount;
     if (replay !== undefined) this.replayId = replay.replayId;
+    if (replay?.target !== undefined) this.replayTarget = replay.target;
   }
 
   ack(): void {
