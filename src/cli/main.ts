@@ -18,6 +18,7 @@ const USAGE = `usage: sluice <command>
   events [--type T] [--since ...] [--limit N]   list archived events
   replay ID... | --type T [--since ...] [--until ...]   re-deliver events
   tail [--type T]            follow new events
+  subscriptions list|add|pause|resume|remove|deliveries|replay-failed   manage subscriptions
   (client commands use SLUICE_URL and SLUICE_API_KEY or --api-key; --json for scripts; --help on each)
   version    print the version
 
@@ -41,6 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'status':
     case 'events':
     case 'replay':
+    case 'subscriptions':
     case 'tail':
       return clientCommand(command, rest);
     case 'entities':
@@ -154,13 +156,14 @@ async function entitiesCommand(args: readonly string[]): Promise<number> {
   }
 }
 
-async function clientCommand(command: 'send' | 'status' | 'events' | 'replay' | 'tail', args: string[]): Promise<number> {
+async function clientCommand(command: 'send' | 'status' | 'events' | 'replay' | 'tail' | 'subscriptions', args: string[]): Promise<number> {
   const modules = {
     send: () => import('./commands/send.js'),
     status: () => import('./commands/status.js'),
     events: () => import('./commands/events.js'),
     replay: () => import('./commands/replay.js'),
     tail: () => import('./commands/tail.js'),
+    subscriptions: () => import('./commands/subscriptions.js'),
   };
   const { run } = await modules[command]();
   return run(args, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });

@@ -8,6 +8,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { eventually, http } from '../helpers/pipeline.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { run as subscriptionsCommand } from '../../src/cli/commands/subscriptions.js';
+import { captureIo } from '../client/test-io.js';
 
 type Created = { name: string; secret: string; types: string[]; timeout: string; max_attempts: number };
 type Shown = { name: string; pending: number; delivered: number; failed: number; retrying: number; last_error: { event_id: string; error: string } | null; secret?: string; paused: boolean };
@@ -121,6 +123,42 @@ describe('subscriptions on the embedded bus and database', () => {
     assert.equal(receiver.deliveredIds().has(id), false, 'nothing is delivered while paused');
     await http(`${url}/subscriptions/billing`, { method: 'PATCH', body: { paused: false } });
     await eventually(async () => (receiver.deliveredIds().has(id) ? true : undefined), 20_000, 'delivered after resume');
+  });
+
+  it('is managed from the command line: add, list, pause, resume, deliveries, replay-failed, remove', async () => {
+    const cli = async (...args: string[]) => {
+      const io = captureIo({ SLUICE_URL: url });
+      const code = await subscriptionsCommand(args, io);
+      return { code, out: io.out(), err: io.err() };
+    };
+    const other = await startWebhookReceiver();
+    try {
+      const added = await cli('add', 'shipping', other.url, '--type', 'parcel.*', '--max-attempts', '2', '--timeout', '1s', '--json');
+      assert.equal(added.code, 0, added.err);
+      other.secret = (JSON.parse(added.out) as { secret: string }).secret;
+      other.answer = () => ({ status: 503, headers: { 'retry-after': '0' } });
+      const id = await send('parcel.sent', '{"parcel":"p-1"}');
+      await eventually(async () => ((await http<{ failed: number }>(`${url}/subscriptions/shipping`)).body.failed === 1 ? true : undefined), 20_000, 'failed after 2 attempts');
+      const listed = await cli('list');
+      assert.equal(listed.code, 0, listed.err);
+      assert.match(listed.out, /^shipping {2}active {2}pending \d+ {2}delivered 0 {2}failed 1 {2}parcel\.\* -> http:\/\/127\.0\.0\.1:\d+\/hook {2}last error: HTTP 503/m);
+      const failed = await cli('deliveries', 'shipping', '--status', 'failed');
+      assert.match(failed.out, new RegExp(`failed +parcel\\.sent +${id} +attempts 2 +HTTP 503`));
+      other.answer = () => ({ status: 200 });
+      const replayed = await cli('replay-failed', 'shipping');
+      assert.equal(replayed.code, 0, replayed.err);
+      assert.match(replayed.out, /^1 failed deliveries of shipping to re-deliver/);
+      await eventually(async () => (other.deliveredIds().has(id) ? true : undefined), 20_000, 'the failed delivery replayed');
+      assert.equal((await cli('pause', 'shipping')).out, 'shipping paused\n');
+      assert.equal((await cli('resume', 'shipping')).out, 'shipping resumed\n');
+      assert.equal((await cli('remove', 'shipping')).out, 'shipping removed\n');
+      const missing = await cli('pause', 'shipping');
+      assert.equal(missing.code, 1);
+      assert.match(missing.err, /^not_found: /);
+      assert.equal((await cli('add', 'x')).code, 2);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses bad definitions and names the field, and removes a subscription', async () => {

@@ -437,9 +437,19 @@ class JetStreamDelivery implements Delivery {
   }
 }
 
+/** JetStream's API error for a message the stream would not store: "maximum messages exceeded", "maximum bytes exceeded" (discard new at a limit). */
+const STREAM_STORE_FAILED = 10077;
+
 function publishError(error: unknown, payloadLimit: number): SluiceError {
   if (error instanceof SluiceError) return error;
   const message = (error as Error)?.message ?? String(error);
+  if (error instanceof JetStreamApiError && error.code === STREAM_STORE_FAILED) {
+    return new SluiceError(
+      'bus_unavailable',
+      `the stream cannot store the event now (${message}): it is at STREAM_MAX_MSGS or STREAM_MAX_BYTES, and never drops accepted events to make room; nothing was stored. Retry later: room comes back as events pass STREAM_MAX_AGE.`,
+      { cause: error, retryAfterSeconds: 1 },
+    );
+  }
   if (/maximum payload|max_payload|payload.*exceed/i.test(message)) {
     return new SluiceError('event_too_large', `the event is larger than the NATS server takes (${payloadLimit} bytes)`, { cause: error });
   }
