@@ -14,7 +14,7 @@ describe('the time a UUIDv7 event id carries', () => {
   });
 
   it('is unknown for ids derived from a key and for other versions', () => {
-    assert.equal(uuidV7Time(idFromIdempotencyKey('k-1')), undefined);
+    assert.equal(uuidV7Time(idFromIdempotencyKey('order.created', 'k-1')), undefined);
     assert.equal(uuidV7Time('0b6f7c4e-2a91-4c3e-9d0f-6a2b8e1f4c55'), undefined);
   });
 });
