@@ -81,6 +81,8 @@ export interface ListFilter {
   limit?: number;
   /** A `next_cursor` from an earlier page. */
   cursor?: string;
+  /** Only events in this state (`failed` lists the dead-lettered ones). */
+  status?: MessageState;
 }
 
 /** What to replay: explicit ids, or a type pattern with an optional time range. */
