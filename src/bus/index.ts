@@ -11,6 +11,7 @@ export type {
   PublishRequest,
   ReplayMark,
   StreamMessage,
+  StreamState,
 } from './port.js';
 export { nakDelayMs } from './nak-delay.js';
 // The adapters live in ./jetstream and ./embedded; only the CLI wires them, and loads just the one it uses.

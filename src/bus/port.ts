@@ -30,6 +30,12 @@ export interface StreamMessage {
   /** This message's own stream sequence (differs from `seq` for a replay). */
   readonly streamSeq: number;
   readonly replayId?: string;
+  /**
+   * Set when the message could not be read as an event (headers a Sluice publisher never
+   * writes): `envelope` is then what could be made of it, and the worker settles it as failed
+   * with this reason and a dead letter, on its own.
+   */
+  readonly problem?: string;
 }
 
 /** One message handed to a consumer. Exactly one of ack / nak / term must be called. */
@@ -78,6 +84,16 @@ export interface ConsumerLag {
   readonly ackFloor: number;
   /** The highest stream sequence handed to the consumer so far: nothing above it is acknowledged. */
   readonly delivered: number;
+}
+
+/** What identifies a stream and where its sequences stand. */
+export interface StreamState {
+  readonly name: string;
+  /** When the stream was created: a stream deleted and created again has another. */
+  readonly created: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly messages: number;
 }
 
 export interface BusHealth {
@@ -129,6 +145,13 @@ export interface BusPort {
    * database lost). Rejects with SluiceError `bus_unavailable` when the bus cannot be read.
    */
   readRange(fromSeq: number, toSeq: number, pageSize: number): AsyncIterable<StreamMessage[]>;
+  /** The events stream's identity and sequences; null for a bus without a separate stream server (embedded). */
+  streamState(): Promise<StreamState | null>;
+  /**
+   * Makes an empty stream's next message take sequence `seq + 1`, so the sequences of a stream
+   * created again go on from where the database's stop (the newest-wins guard compares them).
+   */
+  continueSequenceAfter(seq: number): Promise<void>;
   /** Removes a durable consumer and its position (stop its members first); nothing when it does not exist. */
   deleteConsumer(durable: string): Promise<void>;
   /** Largest event payload the bus takes, in bytes. */
