@@ -34,10 +34,10 @@ import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { rawEnvelope, rawHeaderBlock, rawMessageId } from './raw-message.js';
+import { rawEnvelope, rawMessageId } from './raw-message.js';
 import { readStream } from './stream-reader.js';
 import { StreamSearch } from './stream-search.js';
-import { HEADER, decodeEnvelope, type DecodedMessage, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
+import { HEADER, decodeEnvelope, type DecodedMessage, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawHeaderBlock } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;

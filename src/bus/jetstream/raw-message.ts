@@ -1,4 +1,3 @@
-import type { JsMsg } from '@nats-io/jetstream';
 import { v5 as uuidV5 } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
 
@@ -23,16 +22,3 @@ export function rawEnvelope(m: { subject: string; seq: number; data: Uint8Array;
   };
 }
 
-/**
- * The raw header block of a consumed message, where this nats.js version keeps it (the message
- * object's `msg._rdata` up to `msg._msg.hdr`); undefined elsewhere, and the headers are then
- * read through `MsgHdrs`. Reading the block directly is the worker's cheapest way to its
- * attributes (see `decodeEnvelopeFromBlock`).
- */
-export function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
-  const inner = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
-  const hdr = inner?._msg?.hdr;
-  const raw = inner?._rdata;
-  if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
-  return raw.subarray(0, hdr);
-}

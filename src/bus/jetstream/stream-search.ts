@@ -3,9 +3,8 @@ import { validate as isUuid } from 'uuid';
 import { SluiceError } from '../../errors/index.js';
 import { RecentIds } from '../recent-ids.js';
 import { rawMessageId } from './raw-message.js';
-import { rawHeaderBlock } from './raw-message.js';
 import { readStream } from './stream-reader.js';
-import { HEADER } from './wire.js';
+import { HEADER, rawHeaderBlock } from './wire.js';
 
 export interface StreamSearchSettings {
   readonly stream: string;
