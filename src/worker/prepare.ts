@@ -1,4 +1,4 @@
-import type { Delivery } from '../bus/index.js';
+import type { StreamMessage } from '../bus/index.js';
 import type { EntityModel } from '../entities/index.js';
 import { dataAsJson } from '../envelope/index.js';
 import type { WriteItem } from '../store/index.js';
@@ -11,7 +11,7 @@ const decoder = new TextDecoder();
  * object of strings); the archive takes the bytes as they came. A validation failure is kept
  * on the item (archived, marked failed, dead-lettered).
  */
-export function prepareItem(delivery: Delivery, entities: EntityModel | null): WriteItem {
+export function prepareItem(delivery: StreamMessage, entities: EntityModel | null): WriteItem {
   const { envelope } = delivery;
   const replay = delivery.replayId !== undefined;
   if (delivery.problem !== undefined) {
