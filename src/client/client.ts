@@ -7,6 +7,7 @@ import type {
   CloudEventResult,
   EventPage,
   HealthReport,
+  KeyInfo,
   ListFilter,
   MessageStatus,
   ReplayAccepted,
@@ -219,6 +220,11 @@ export class SluiceClient {
       return answer.body as unknown as HealthReport;
     }
     return expect<HealthReport>(answer, [200]);
+  }
+
+  /** Who this client's key is and what it may do (`GET /auth/key`); `open: true` when the gateway has no keys. */
+  async whoami(options: CallOptions = {}): Promise<KeyInfo> {
+    return expect<KeyInfo>(await this.#call('GET', '/auth/key', { noRetry: true, signal: options.signal }), [200]);
   }
 
   async #call(method: string, path: string, parts: RequestParts): Promise<Answer> {

@@ -10,6 +10,7 @@ export type {
   CloudEventResult,
   EventPage,
   HealthReport,
+  KeyInfo,
   ListFilter,
   MessageState,
   MessageStatus,

@@ -10,8 +10,12 @@ export interface SluiceConfig {
     readonly maxBatchEvents: number;
     /** Publishes in flight at once before the gateway sheds load with 429. */
     readonly maxInflight: number;
-    /** Empty: the API is open. */
+    /** Keys with every scope (`SLUICE_API_KEYS`). Empty, with no keys file: the API is open. */
     readonly apiKeys: readonly string[];
+    /** Scoped keys, re-read when the file changes; null: none. */
+    readonly keysFile: string | null;
+    /** Browser origins that may call the ingest endpoints. */
+    readonly corsOrigins: readonly string[];
   };
   readonly nats: {
     /** Null: use the embedded bus. */
@@ -96,7 +100,9 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = Object.fr
   DATABASE_POOL_SIZE: 'PostgreSQL connections per process (10)',
   SLUICE_DATA_DIR: 'embedded bus and database files (./.sluice)',
   SLUICE_ENTITIES: 'entity definition file (./sluice.entities.yaml when it exists)',
-  SLUICE_API_KEYS: 'comma-separated API keys; unset: open',
+  SLUICE_API_KEYS: 'comma-separated API keys, each with every scope; unset: open',
+  SLUICE_KEYS_FILE: 'scoped API keys (hashes, scopes, types, rates); re-read when it changes',
+  SLUICE_CORS_ORIGINS: 'comma-separated browser origins that may call the ingest endpoints',
   SLUICE_MAX_INFLIGHT: 'publishes in flight before 429 (4096)',
   METRICS_PORT: 'extra port serving /metrics and /health',
   SLUICE_CONSUMER: 'durable consumer shared by workers (sluice-worker)',
@@ -185,6 +191,12 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
   }
 
   const apiKeys = (get('SLUICE_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const corsOrigins = (get('SLUICE_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
+      throw new ConfigError('SLUICE_CORS_ORIGINS', `"${origin.slice(0, 80)}" is not an origin; use scheme://host[:port] like https://shop.example.com (no path, no trailing slash)`);
+    }
+  }
   const consumer = get('SLUICE_CONSUMER') ?? 'sluice-worker';
   if (!STREAM_NAME.test(consumer)) throw new ConfigError('SLUICE_CONSUMER', `"${consumer}" is not a consumer name; use letters, digits, "_" and "-"`);
   const retention = get('SLUICE_ARCHIVE_RETENTION');
@@ -204,6 +216,8 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       maxBatchEvents: integer('MAX_BATCH_EVENTS', 10_000, 1, 1_000_000),
       maxInflight: integer('SLUICE_MAX_INFLIGHT', 4096, 1, 1_000_000),
       apiKeys,
+      keysFile: get('SLUICE_KEYS_FILE') ?? null,
+      corsOrigins,
     },
     nats: {
       servers,

@@ -18,6 +18,13 @@ export interface SluiceMetrics {
   readonly workerBatchSize: Histogram;
   readonly consumerPending: Gauge<'stream' | 'consumer'>;
   readonly consumerAckPending: Gauge<'stream' | 'consumer'>;
+  /** 1 while this process reaches the database, 0 while it does not. */
+  readonly databaseUp: Gauge;
+  /** Requests made with a key, by the key's name (never the key), route and status. */
+  readonly keyRequests: Counter<'key' | 'route' | 'status'>;
+  readonly deliveries: Counter<'subscription' | 'outcome'>;
+  readonly deliveryDuration: Histogram<'subscription'>;
+  readonly subscriptionPending: Gauge<'subscription'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): SluiceMetrics {
@@ -51,5 +58,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
     workerBatchSize: new Histogram({ name: 'sluice_worker_batch_events', help: 'Events per worker batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers }),
     consumerPending: new Gauge({ name: 'sluice_consumer_pending_messages', help: 'Messages not yet delivered (JetStream num_pending)', labelNames: ['stream', 'consumer'], registers }),
     consumerAckPending: new Gauge({ name: 'sluice_consumer_ack_pending_messages', help: 'Messages delivered, not yet acknowledged (num_ack_pending)', labelNames: ['stream', 'consumer'], registers }),
+    databaseUp: new Gauge({ name: 'sluice_database_up', help: '1 while this process reaches the database, 0 while it does not', registers }),
+    keyRequests: new Counter({ name: 'sluice_key_requests_total', help: 'Requests made with an API key, by key name, route and status', labelNames: ['key', 'route', 'status'], registers }),
+    deliveries: new Counter({ name: 'sluice_deliveries_total', help: 'Subscription delivery attempts, by outcome', labelNames: ['subscription', 'outcome'], registers }),
+    deliveryDuration: new Histogram({
+      name: 'sluice_delivery_duration_seconds',
+      help: 'Time a subscription endpoint took to answer a delivery',
+      labelNames: ['subscription'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    subscriptionPending: new Gauge({ name: 'sluice_subscription_pending_messages', help: 'Events a subscription has yet to deliver', labelNames: ['subscription'], registers }),
   };
 }
