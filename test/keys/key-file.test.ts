@@ -36,10 +36,12 @@ describe('keys file', () => {
     assert.deepEqual([...keys[0]!.scopes], ['ingest']);
     assert.deepEqual(keys[0]!.types, ['order.*', 'cart.>']);
     assert.equal(keys[0]!.ratePerSecond, 500);
+    assert.equal(keys[0]!.burst, 1000, 'twice the rate');
     assert.equal(keys[1]!.types, null);
     assert.equal(keys[1]!.ratePerSecond, null);
     assert.deepEqual([...keys[2]!.scopes], ['read']);
     assert.equal(keys[2]!.ratePerSecond, 1);
+    assert.equal(keys[2]!.burst, 120, 'twice the rate as written: 60/m bursts to 120');
     assert.ok(keys[2]!.digest.equals(keyDigest('nightly-key')), 'hex digits in either case');
   });
 

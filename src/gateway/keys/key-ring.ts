@@ -26,15 +26,18 @@ export class KeyRing {
 
   /** Keys from `SLUICE_API_KEYS`: each has every scope, any type, no rate. */
   static fromEnvironment(keys: readonly string[]): KeyRing {
-    return new KeyRing(keys.map((key, i) => ({ name: `SLUICE_API_KEYS#${i + 1}`, digest: keyDigest(key), scopes: new Set(SCOPES), types: null, ratePerSecond: null })));
+    return new KeyRing(keys.map((key, i) => ({ name: `SLUICE_API_KEYS#${i + 1}`, digest: keyDigest(key), scopes: new Set(SCOPES), types: null, ratePerSecond: null, burst: null })));
   }
 
   /** Replaces the keys-file keys (a reload). */
   replaceFileKeys(keys: readonly ApiKey[]): void {
     this.fileKeys = keys;
     this.all = [...this.envKeys, ...keys];
-    const rates = new Map(keys.map((k) => [k.name, k.ratePerSecond]));
-    for (const [name, bucket] of this.buckets) if (rates.get(name) !== bucket.ratePerSecond) this.buckets.delete(name);
+    const limits = new Map(keys.map((k) => [k.name, k]));
+    for (const [name, bucket] of this.buckets) {
+      const key = limits.get(name);
+      if (key?.ratePerSecond !== bucket.ratePerSecond || key.burst !== bucket.capacity) this.buckets.delete(name);
+    }
   }
 
   get fileKeyCount(): number {
@@ -55,10 +58,10 @@ export class KeyRing {
 
   /** Milliseconds until the key may send again; 0: it may now (a token was taken). */
   takeToken(key: ApiKey, nowMs: number): number {
-    if (key.ratePerSecond === null) return 0;
+    if (key.ratePerSecond === null || key.burst === null) return 0;
     let bucket = this.buckets.get(key.name);
     if (bucket === undefined) {
-      bucket = new TokenBucket(key.ratePerSecond, key.ratePerSecond * 2, nowMs);
+      bucket = new TokenBucket(key.ratePerSecond, key.burst, nowMs);
       this.buckets.set(key.name, bucket);
     }
     return bucket.take(nowMs);

@@ -1,6 +1,6 @@
 /**
  * A token bucket: `ratePerSecond` tokens flow in each second, up to `capacity` (a key's
- * `rate: 500/s` holds 1000, so a producer may burst twice its rate after a quiet second).
+ * `rate: 500/s` holds 1000, so a producer may burst twice its rate after a quiet spell).
  * The state is two numbers, refilled on use: no timer, nothing to clean up.
  */
 export class TokenBucket {
