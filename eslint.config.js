@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'src/cli/**', 'test/**', 'test-faults/**', 'test-cluster/**', 'bench/**', 'scripts/**', 'bin/**', 'src/bus-library/**', 'console/**'],
+    files: ['src/config/**', 'src/cli/**', 'test/**', 'test-faults/**', 'test-integration/**', 'test-cluster/**', 'bench/**', 'scripts/**', 'bin/**', 'src/bus-library/**', 'console/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
