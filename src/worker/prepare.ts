@@ -1,5 +1,5 @@
 import type { Delivery } from '../bus/index.js';
-import type { EntityModel } from '../entities/model.js';
+import type { EntityModel } from '../entities/index.js';
 import type { WriteItem } from '../store/index.js';
 
 const decoder = new TextDecoder();
