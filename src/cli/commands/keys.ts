@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { KeysFileError, keyDigest, parseKeysFile, SCOPES } from '../../gateway/keys/index.js';
+import { KeysFileError, keyDigest, parseKeysFile, SCOPES } from '../../gateway/index.js';
 import { UsageError, parseCommandArgs, runCommand } from './client-args.js';
 import { type CommandIo, write } from './io.js';
 
