@@ -109,7 +109,7 @@ after(async () => {
 describe('alerts on a running pipeline, through a real Prometheus', () => {
   it('scrapes the gateway and the worker, and the stall alert stays quiet while the worker writes', async () => {
     await eventually(async () => ((await query('sum(rate(sluice_events_persisted_total[15s]))')) ?? 0) > 0 ? true : undefined, 30_000, 'the worker to be seen writing');
-    assert.ok(((await query('sum(rate(sluice_events_accepted_total[15s]))')) ?? 0) > 0, 'the gateway is seen accepting');
+    await eventually(async () => ((await query('sum(rate(sluice_events_accepted_total[15s]))')) ?? 0) > 0 ? true : undefined, 30_000, 'the gateway to be seen accepting');
     await new Promise((resolve) => setTimeout(resolve, 5000));
     assert.equal(await alertState('SluiceWorkersStalled'), 'inactive');
   });
