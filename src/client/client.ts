@@ -5,6 +5,13 @@ import type {
   BatchOptions,
   BatchResult,
   CloudEventResult,
+  CreatedSubscription,
+  DeliveryAttempt,
+  DeliveryPage,
+  DeliveryState,
+  SubscriptionChange,
+  SubscriptionDefinition,
+  SubscriptionStatus,
   EventPage,
   HealthReport,
   KeyInfo,
@@ -36,6 +43,8 @@ interface RequestParts {
   contentType?: string;
   /** Answer 429/503 at once, whatever `retries` says (health checks want the truth now). */
   noRetry?: boolean;
+  /** The Accept header (default application/json). */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -45,6 +54,8 @@ interface Answer {
   headers: Headers;
   /** Parsed JSON body, or undefined when the body was empty or not JSON. */
   body: unknown;
+  /** The body as text. */
+  text: string;
   url: string;
 }
 
@@ -171,6 +182,7 @@ export class SluiceClient {
         until: filter.until,
         limit: filter.limit,
         cursor: filter.cursor,
+        status: filter.status,
       },
       signal: options.signal,
     });
@@ -201,7 +213,10 @@ export class SluiceClient {
       typeof what === 'string'
         ? await this.#call('POST', `/replay/${encodeURIComponent(what)}`, {})
         : await this.#call('POST', '/replay', {
-            body: JSON.stringify('ids' in what ? { ids: what.ids } : replayRange(what)),
+            body: JSON.stringify({
+              ...('ids' in what ? { ids: what.ids } : replayRange(what)),
+              ...(what.subscription !== undefined ? { subscription: what.subscription } : {}),
+            }),
             contentType: 'application/json',
           });
     return expect<ReplayAccepted>(answer, [200, 202]);
@@ -211,6 +226,82 @@ export class SluiceClient {
   async replayStatus(replayId: string, options: CallOptions = {}): Promise<ReplayStatus> {
     const answer = await this.#call('GET', `/replay/${encodeURIComponent(replayId)}`, { signal: options.signal });
     return expect<ReplayStatus>(answer, [200]);
+  }
+
+  /** Every subscription with its delivery counts (`GET /subscriptions`; scope `admin`). */
+  async subscriptions(options: CallOptions = {}): Promise<SubscriptionStatus[]> {
+    const answer = await this.#call('GET', '/subscriptions', { signal: options.signal });
+    return expect<{ subscriptions: SubscriptionStatus[] }>(answer, [200]).subscriptions;
+  }
+
+  /** One subscription: pending, delivered and failed counts, the last error. */
+  async subscription(name: string, options: CallOptions = {}): Promise<SubscriptionStatus> {
+    const answer = await this.#call('GET', `/subscriptions/${encodeURIComponent(name)}`, { signal: options.signal });
+    return expect<SubscriptionStatus>(answer, [200]);
+  }
+
+  /** Creates a subscription; the answer holds its secret, shown this once. */
+  async createSubscription(definition: SubscriptionDefinition): Promise<CreatedSubscription> {
+    const answer = await this.#call('POST', '/subscriptions', { body: JSON.stringify(definition), contentType: 'application/json' });
+    return expect<CreatedSubscription>(answer, [201]);
+  }
+
+  /** Changes a subscription (`paused`, `url`, types, filter, limits). */
+  async updateSubscription(name: string, change: SubscriptionChange): Promise<SubscriptionStatus> {
+    const answer = await this.#call('PATCH', `/subscriptions/${encodeURIComponent(name)}`, { body: JSON.stringify(change), contentType: 'application/json' });
+    return expect<SubscriptionStatus>(answer, [200]);
+  }
+
+  /** Stops delivering (events wait on the bus) until `resumeSubscription`. */
+  async pauseSubscription(name: string): Promise<SubscriptionStatus> {
+    return this.updateSubscription(name, { paused: true });
+  }
+
+  async resumeSubscription(name: string): Promise<SubscriptionStatus> {
+    return this.updateSubscription(name, { paused: false });
+  }
+
+  /** Removes a subscription and its delivery log. */
+  async deleteSubscription(name: string): Promise<void> {
+    const answer = await this.#call('DELETE', `/subscriptions/${encodeURIComponent(name)}`, {});
+    if (answer.status !== 204) throw apiError(answer);
+  }
+
+  /** A page of a subscription's deliveries, newest first, each with its attempts. */
+  async deliveries(name: string, filter: { status?: DeliveryState; cursor?: string; limit?: number } = {}, options: CallOptions = {}): Promise<DeliveryPage> {
+    const answer = await this.#call('GET', `/subscriptions/${encodeURIComponent(name)}/deliveries`, {
+      query: { status: filter.status, cursor: filter.cursor, limit: filter.limit },
+      signal: options.signal,
+    });
+    return expect<DeliveryPage>(answer, [200]);
+  }
+
+  /** Every attempt to deliver one event, to every subscription, oldest first. */
+  async eventDeliveries(id: string, options: CallOptions = {}): Promise<DeliveryAttempt[]> {
+    const answer = await this.#call('GET', `/events/${encodeURIComponent(id)}/deliveries`, { signal: options.signal });
+    return expect<{ deliveries: DeliveryAttempt[] }>(answer, [200]).deliveries;
+  }
+
+  /**
+   * Re-delivers a subscription's failed deliveries (its dead letters) to it alone: their ids
+   * are read page by page and replayed in requests of up to 10 000 ids.
+   */
+  async replayFailed(name: string): Promise<{ replayed: number; replay_ids: string[] }> {
+    const ids: string[] = [];
+    for (let cursor: string | undefined; ; ) {
+      const page = await this.deliveries(name, { status: 'failed', limit: 500, ...(cursor !== undefined ? { cursor } : {}) });
+      ids.push(...page.deliveries.map((d) => d.event_id));
+      if (page.next_cursor === null) break;
+      cursor = page.next_cursor;
+    }
+    const replayIds: string[] = [];
+    let replayed = 0;
+    for (let start = 0; start < ids.length; start += 10_000) {
+      const accepted = await this.replay({ ids: ids.slice(start, start + 10_000), subscription: name });
+      replayIds.push(accepted.replay_id);
+      replayed += accepted.replayed;
+    }
+    return { replayed, replay_ids: replayIds };
   }
 
   /** The gateway's health. A degraded gateway (503) resolves too, with `status: 'degraded'`. */
@@ -227,6 +318,13 @@ export class SluiceClient {
     return expect<KeyInfo>(await this.#call('GET', '/auth/key', { noRetry: true, signal: options.signal }), [200]);
   }
 
+  /** The gateway's Prometheus metrics, as text (`GET /metrics`). */
+  async metrics(options: CallOptions = {}): Promise<string> {
+    const answer = await this.#call('GET', '/metrics', { noRetry: true, signal: options.signal, accept: 'text/plain' });
+    if (answer.status === 200) return answer.text;
+    throw apiError(answer);
+  }
+
   async #call(method: string, path: string, parts: RequestParts): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const answer = await this.#once(method, path, parts);
@@ -239,7 +337,7 @@ export class SluiceClient {
 
   async #once(method: string, path: string, parts: RequestParts): Promise<Answer> {
     const url = this.url + path + queryString(parts.query);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: parts.accept ?? 'application/json' };
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
     if (parts.contentType !== undefined) headers['content-type'] = parts.contentType;
     for (const [name, value] of Object.entries(parts.headers ?? {})) {
@@ -250,7 +348,7 @@ export class SluiceClient {
     try {
       const response = await this.#fetch(url, { method, headers, body: parts.body, signal });
       const text = await response.text();
-      return { status: response.status, statusText: response.statusText, headers: response.headers, body: parseJson(text), url };
+      return { status: response.status, statusText: response.statusText, headers: response.headers, body: parseJson(text), text, url };
     } catch (thrown) {
       if (parts.signal?.aborted === true) throw parts.signal.reason ?? thrown;
       if (timeout.aborted) {

@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   type_not_allowed: 403,
   not_found: 404,
+  conflict: 409,
   request_timeout: 408,
   body_too_large: 413,
   batch_too_large: 413,

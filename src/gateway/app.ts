@@ -23,6 +23,7 @@ import { registerListEvents } from './routes/list-events.js';
 import { registerLookups } from './routes/lookup.js';
 import { registerOperate } from './routes/operate.js';
 import { registerReplay } from './routes/replay.js';
+import { registerSubscriptions } from './routes/subscriptions.js';
 import { StoreHealth } from './store-health.js';
 
 export interface GatewayOptions {
@@ -119,6 +120,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   registerLookups(app, context);
   registerListEvents(app, context);
   registerReplay(app, context);
+  registerSubscriptions(app, context);
   registerOperate(app, context, storeHealth);
   registerAuthKey(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

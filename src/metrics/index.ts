@@ -22,6 +22,7 @@ export interface SluiceMetrics {
   readonly databaseUp: Gauge;
   /** Requests made with a key, by the key's name (never the key), route and status. */
   readonly keyRequests: Counter<'key' | 'route' | 'status'>;
+  /** Delivery attempts to subscriptions' endpoints; `outcome`: delivered, retry, failed. */
   readonly deliveries: Counter<'subscription' | 'outcome'>;
   readonly deliveryDuration: Histogram<'subscription'>;
   readonly subscriptionPending: Gauge<'subscription'>;
@@ -60,14 +61,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
     consumerAckPending: new Gauge({ name: 'sluice_consumer_ack_pending_messages', help: 'Messages delivered, not yet acknowledged (num_ack_pending)', labelNames: ['stream', 'consumer'], registers }),
     databaseUp: new Gauge({ name: 'sluice_database_up', help: '1 while this process reaches the database, 0 while it does not', registers }),
     keyRequests: new Counter({ name: 'sluice_key_requests_total', help: 'Requests made with an API key, by key name, route and status', labelNames: ['key', 'route', 'status'], registers }),
-    deliveries: new Counter({ name: 'sluice_deliveries_total', help: 'Subscription delivery attempts, by outcome', labelNames: ['subscription', 'outcome'], registers }),
+    deliveries: new Counter({ name: 'sluice_deliveries_total', help: 'Delivery attempts to subscriptions, by outcome (delivered, retry, failed)', labelNames: ['subscription', 'outcome'], registers }),
     deliveryDuration: new Histogram({
       name: 'sluice_delivery_duration_seconds',
-      help: 'Time a subscription endpoint took to answer a delivery',
+      help: "Time from sending a delivery to the endpoint's answer (or the error)",
       labelNames: ['subscription'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    subscriptionPending: new Gauge({ name: 'sluice_subscription_pending_messages', help: 'Events a subscription has yet to deliver', labelNames: ['subscription'], registers }),
+    subscriptionPending: new Gauge({
+      name: 'sluice_subscription_pending_messages',
+      help: "Events a subscription has still to deliver (its consumer's pending and unacknowledged messages)",
+      labelNames: ['subscription'],
+      registers,
+    }),
   };
 }

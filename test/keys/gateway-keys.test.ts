@@ -116,9 +116,12 @@ describe('scoped API keys', () => {
     assert.equal((await post(`/replay/${id}`, OPS, '')).statusCode, 202, 'the operator may replay');
   });
 
-  it('needs admin for a route the scope table does not list', async () => {
+  it('needs admin for subscriptions and for a route the scope table does not list', async () => {
     assert.equal((await get('/no/such/route', READER)).statusCode, 403);
     assert.equal((await get('/no/such/route', OPS)).statusCode, 404);
+    assert.equal((await get('/subscriptions', READER)).statusCode, 403);
+    assert.equal((await post('/subscriptions', SHOP, '{}')).statusCode, 403);
+    assert.equal((await get('/subscriptions', OPS)).statusCode, 200);
   });
 
   it('keeps SLUICE_API_KEYS working with every scope', async () => {

@@ -21,14 +21,15 @@ const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /events/:id/deliveries': 'read',
   'GET /events': 'read',
   'GET /replay/:id': 'read',
-  'GET /subscriptions': 'read',
-  'GET /subscriptions/:name': 'read',
   'GET /subscriptions/:name/deliveries': 'read',
 
   'POST /replay/:id': 'replay',
   'POST /replay': 'replay',
 
+  // Subscriptions are admin, reading them too (they hold endpoints); their delivery log is read.
   'POST /subscriptions': 'admin',
+  'GET /subscriptions': 'admin',
+  'GET /subscriptions/:name': 'admin',
   'PATCH /subscriptions/:name': 'admin',
   'DELETE /subscriptions/:name': 'admin',
 };
