@@ -8,6 +8,7 @@ import {
   type EntityDefinition,
   type EntityRow,
   type ExistingColumn,
+  type TableName,
   type UpsertStatement,
 } from '../entities/index.js';
 import type { WriteItem } from './port.js';
@@ -41,11 +42,22 @@ export function createEntityTables(): EntityTables {
         if (rows === undefined) byEntity.set(entity, (rows = []));
         rows.push({ values: entity.row(item.data as Record<string, unknown>), messageId: item.envelope.id, eventType: item.envelope.type, streamSeq: item.seq });
       }
-      for (const [entity, rows] of byEntity) {
+      // Order rule: tables are written in one fixed order, by qualified name (schema, then
+      // table). The two concurrent transactions of a large batch (worker SPLIT_AT) may both
+      // touch two tables; taking their row locks in the order the events came (A then B in
+      // one, B then A in the other) deadlocked them. Within a table, rows go in key order.
+      const ordered = [...byEntity].sort(([a], [b]) => compareTables(a.definition.table, b.definition.table));
+      for (const [entity, rows] of ordered) {
         const def = entity.definition;
         const newest = newestPerKey(def, rows);
         await tx.query(statementFor(def).text, upsertParameters(def, newest));
       }
     },
   };
+}
+
+function compareTables(a: TableName, b: TableName): number {
+  const x = `${a.schema}.${a.name}`;
+  const y = `${b.schema}.${b.name}`;
+  return x < y ? -1 : x > y ? 1 : 0;
 }

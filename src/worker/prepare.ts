@@ -13,6 +13,9 @@ const encoder = new TextEncoder();
 export function prepareItem(delivery: Delivery, entities: EntityModel | null): WriteItem {
   const { envelope } = delivery;
   const replay = delivery.replayId !== undefined;
+  if (delivery.problem !== undefined) {
+    return { envelope: { ...envelope, data: encoder.encode(JSON.stringify(decoder.decode(envelope.data))) }, seq: delivery.seq, replay, entity: null, data: null, failure: delivery.problem };
+  }
   const entity = entities?.route(envelope.type, envelope.entity) ?? null;
   if (entity === null) {
     if (envelope.entity !== undefined && entities !== null) {

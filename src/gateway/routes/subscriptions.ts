@@ -19,8 +19,6 @@ import { requireMediaType } from '../content-type.js';
 import { checkJsonBytes } from '../json-body.js';
 import { idParamsSchema } from './schemas.js';
 
-// The scope each route here needs is in the gateway's one table (keys/route-scopes.ts).
-
 const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'delivered', 'failed'];
 const MAX_PAGE = 500;
 
