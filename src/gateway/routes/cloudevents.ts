@@ -6,6 +6,7 @@ import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf, mediaType } from '../content-type.js';
 import { toSluiceError } from '../error-reply.js';
 import { publishBatch } from '../publish-batch.js';
+import { checkKeyAllowsType, typeNotAllowedError } from '../keys/index.js';
 import { acceptedEventSchema, errorSchema } from './schemas.js';
 
 const STRUCTURED = 'application/cloudevents+json';
@@ -29,6 +30,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         response: {
           202: { anyOf: [acceptedEventSchema, batchSchema] },
           400: { anyOf: [errorSchema, batchSchema] },
+          403: { anyOf: [errorSchema, batchSchema] },
           503: { anyOf: [errorSchema, batchSchema] },
         },
       },
@@ -43,7 +45,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         if (inputs.length > context.config.http.maxBatchEvents) {
           throw new SluiceError('batch_too_large', `the batch has ${inputs.length} events; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
         }
-        const built = inputs.map((input) => (input instanceof EnvelopeError ? toSluiceError(input) : tryBuild(() => buildEnvelope(input))));
+        const built = inputs.map((input) => (input instanceof EnvelopeError ? toSluiceError(input) : tryBuild(() => allowedEnvelope(buildEnvelope(input), typeNotAllowedError(request, input.type)))));
         const outcome = await publishBatch(context.publisher, built);
         if (outcome.accepted > 0) context.metrics.eventsAccepted.inc({ endpoint: '/events' }, outcome.accepted);
         if (outcome.status === 503) reply.header('retry-after', '1');
@@ -74,11 +76,18 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         if (specversion !== '1.0') throw new SluiceError('invalid_cloudevent', `ce-specversion "${String(specversion).slice(0, 20)}" is not supported; send 1.0`);
         envelope = buildEnvelope({ ...attributes, type: ceType ?? '', data: body, dataContentType: dataContentTypeOf(request), dataLabel: 'the body', receivedAt });
       }
+      checkKeyAllowsType(request, envelope.type);
       const ack = await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/events' });
       return reply.code(202).send(accepted(envelope, ack));
     },
   );
+}
+
+/** The envelope, unless the request's key may not send its type. */
+function allowedEnvelope(envelope: EventEnvelope, denied: SluiceError | null): EventEnvelope {
+  if (denied !== null) throw denied;
+  return envelope;
 }
 
 function tryBuild(build: () => EventEnvelope): EventEnvelope | SluiceError {

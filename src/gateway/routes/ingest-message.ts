@@ -6,6 +6,7 @@ import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf, requireMediaType } from '../content-type.js';
 import { toSluiceError } from '../error-reply.js';
 import { publishBatch } from '../publish-batch.js';
+import { checkKeyAllowsType } from '../keys/index.js';
 import { acceptedMessageSchema, batchResultSchema, errorSchema } from './schemas.js';
 
 const DEFAULT_TYPE = 'ingest.message';
@@ -57,6 +58,7 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
         receivedAt: new Date().toISOString(),
         ...(entity !== undefined ? { entity } : {}),
       });
+      checkKeyAllowsType(request, type);
       await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
       return reply.code(202).send({ message_id: envelope.id, status: 'accepted', timestamp: envelope.receivedAt });
@@ -77,6 +79,8 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
     async (request, reply) => {
       requireMediaType(request, ['application/x-ndjson', 'text/plain'], 'send newline-delimited JSON as application/x-ndjson or text/plain');
       const { type, entity } = hints(request);
+      // Every line has the ?type= of the request: a type the key may not send refuses the batch whole.
+      checkKeyAllowsType(request, type);
       const { specversion: _specversion, ceType: _ceType, idempotencyKey, ...shared } = binaryAttributes(request.headers);
       const body = request.body as Buffer;
       if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
