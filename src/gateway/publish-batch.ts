@@ -9,8 +9,8 @@ export type BatchEntryOutcome = { readonly envelope: EventEnvelope; readonly ack
 export interface BatchOutcome {
   readonly entries: BatchEntryOutcome[];
   readonly accepted: number;
-  /** 202 when one entry was accepted; else 503 when the bus failed one, else 400. */
-  readonly status: 202 | 400 | 503;
+  /** 202 when one entry was accepted; else 503 when the bus failed one, 403 when the key may send none of their types, else 400. */
+  readonly status: 202 | 400 | 403 | 503;
 }
 
 /**
@@ -39,5 +39,7 @@ export async function publishBatch(publisher: Publisher, built: ReadonlyArray<Ev
     });
   }
   const accepted = entries.filter((e) => 'ack' in e).length;
-  return { entries, accepted, status: accepted > 0 ? 202 : busFailed ? 503 : 400 };
+  // None accepted: 403 when every entry was of a type the key may not send, as for one event.
+  const allDenied = entries.length > 0 && entries.every((e) => 'error' in e && e.error.status === 403);
+  return { entries, accepted, status: accepted > 0 ? 202 : busFailed ? 503 : allDenied ? 403 : 400 };
 }
