@@ -33,7 +33,7 @@ import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
+import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawHeaderBlock } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -443,20 +443,6 @@ class JetStreamDelivery implements Delivery {
   working(): void {
     settleQuietly(() => this.m.working());
   }
-}
-
-/**
- * The raw header block of a consumed message, where this nats.js version keeps it (the message
- * object's `msg._rdata` up to `msg._msg.hdr`); undefined elsewhere, and the headers are then
- * read through `MsgHdrs`. Reading the block directly is the worker's cheapest way to its
- * attributes (see `decodeEnvelopeFromBlock`).
- */
-function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
-  const inner = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
-  const hdr = inner?._msg?.hdr;
-  const raw = inner?._rdata;
-  if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
-  return raw.subarray(0, hdr);
 }
 
 function settleQuietly(settle: () => void): void {

@@ -1,3 +1,4 @@
+import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { EventEnvelope } from '../../envelope/index.js';
 import type { ReplayMark } from '../port.js';
@@ -245,4 +246,19 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   const originalSeq = Number(replaySeq);
   if (!Number.isSafeInteger(originalSeq) || originalSeq <= 0) return { envelope, problem: `its ${HEADER.replaySeq} header is not a stream sequence: "${replaySeq.slice(0, 40)}"` };
   return { envelope, replay: replayTarget === '' ? { originalSeq, replayId } : { originalSeq, replayId, target: replayTarget } };
+}
+
+/**
+ * The raw header block of a consumed message, where this nats.js version keeps it (the message
+ * object's `msg._rdata` up to `msg._msg.hdr`); undefined elsewhere, and the headers are then
+ * read through `MsgHdrs`. Reading the block directly is the worker's cheapest way to its
+ * attributes (see `decodeEnvelopeFromBlock`). package.json pins nats.js to the version whose
+ * fields these are; test/unit/nats-internals.test.ts fails when they move.
+ */
+export function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
+  const inner = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const hdr = inner?._msg?.hdr;
+  const raw = inner?._rdata;
+  if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
+  return raw.subarray(0, hdr);
 }
