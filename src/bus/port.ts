@@ -91,7 +91,7 @@ export interface StreamState {
 }
 
 export interface BusHealth {
-  readonly kind: 'jetstream' | 'embedded' | 'memory';
+  readonly kind: 'jetstream' | 'embedded';
   readonly connected: boolean;
 }
 
@@ -107,7 +107,7 @@ export interface FoundMessage {
  * the same contract test suite.
  */
 export interface BusPort {
-  readonly kind: 'jetstream' | 'embedded' | 'memory';
+  readonly kind: 'jetstream' | 'embedded';
   /** Connects and creates or updates the streams. */
   start(): Promise<void>;
   /**
