@@ -9,11 +9,13 @@ import { EventDetail } from './views/event-detail.js';
 import { Events } from './views/events.js';
 import { Overview } from './views/overview.js';
 import { StatusLookup } from './views/status-lookup.js';
+import { Subscriptions } from './views/subscriptions.js';
 
 const NAV = [
   { path: '/', label: 'Overview', key: 'o' },
   { path: '/events', label: 'Events', key: 'e' },
   { path: '/dead-letters', label: 'Dead letters', key: 'd' },
+  { path: '/subscriptions', label: 'Subscriptions', key: 'u' },
   { path: '/status', label: 'Status lookup', key: 's' },
 ];
 
@@ -46,6 +48,7 @@ function View({ route, metrics, health }: { route: Route; metrics: ReturnType<ty
   if (detail) return <EventDetail id={decodeURIComponent(detail[1]!)} />;
   if (path === '/events') return <Events route={route} />;
   if (path === '/dead-letters') return <Events route={route} deadLetters />;
+  if (path === '/subscriptions') return <Subscriptions />;
   const lookup = /^\/status(?:\/([^/]+))?$/.exec(path);
   if (lookup) return <StatusLookup id={lookup[1] ? decodeURIComponent(lookup[1]) : null} />;
   if (path === '/') return <Overview metrics={metrics} health={health} />;
