@@ -1,4 +1,4 @@
-import type { Delivery } from '../bus/index.js';
+import type { StreamMessage } from '../bus/index.js';
 import type { EntityModel } from '../entities/index.js';
 import type { WriteItem } from '../store/index.js';
 
@@ -10,7 +10,7 @@ const encoder = new TextEncoder();
  * data there. Data is parsed only when an entity needs it; the archive takes the JSON bytes
  * as they came. A validation failure is kept on the item (archived, marked failed, dead-lettered).
  */
-export function prepareItem(delivery: Delivery, entities: EntityModel | null): WriteItem {
+export function prepareItem(delivery: StreamMessage, entities: EntityModel | null): WriteItem {
   const { envelope } = delivery;
   const replay = delivery.replayId !== undefined;
   if (delivery.problem !== undefined) {
