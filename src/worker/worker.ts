@@ -211,6 +211,8 @@ export function createWorker(options: WorkerOptions): Worker {
   };
 
   const updateLag = async (): Promise<void> => {
+    // An idle worker learns of a database outage here, not from a failed write.
+    metrics.databaseUp.set((await store.ping()) ? 1 : 0);
     const lag = await bus.consumerLag(options.consumer);
     if (lag === null) return;
     progress.observed(lag.ackFloor);

@@ -62,7 +62,8 @@ function FailedDeliveries({ name }: { name: string }) {
   );
 }
 
-export function Subscriptions() {
+/** `canReplay`, `canChange`: what the key may do (replay scope; admin scope); the rest is hidden. */
+export function Subscriptions({ canReplay, canChange }: { canReplay: boolean; canChange: boolean }) {
   const [subscriptions, setSubscriptions] = useState<SubscriptionStatus[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -146,17 +147,21 @@ export function Subscriptions() {
                   <td>{formatCount(s.failed)}</td>
                   <td>{lastError(s)}</td>
                   <td class="actions">
-                    <button
-                      type="button"
-                      class="button"
-                      disabled={busy}
-                      onClick={() => void act(() => (s.paused ? sluice.resumeSubscription(s.name) : sluice.pauseSubscription(s.name)), `${s.name} ${s.paused ? 'resumed' : 'paused'}.`)}
-                    >
-                      {s.paused ? 'Resume' : 'Pause'}
-                    </button>
-                    <button type="button" class="button button-primary" disabled={busy || s.failed === 0} onClick={() => setConfirming(s)}>
-                      Replay {formatCount(s.failed)} failed
-                    </button>
+                    {canChange && (
+                      <button
+                        type="button"
+                        class="button"
+                        disabled={busy}
+                        onClick={() => void act(() => (s.paused ? sluice.resumeSubscription(s.name) : sluice.pauseSubscription(s.name)), `${s.name} ${s.paused ? 'resumed' : 'paused'}.`)}
+                      >
+                        {s.paused ? 'Resume' : 'Pause'}
+                      </button>
+                    )}
+                    {canReplay && (
+                      <button type="button" class="button button-primary" disabled={busy || s.failed === 0} onClick={() => setConfirming(s)}>
+                        Replay {formatCount(s.failed)} failed
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
