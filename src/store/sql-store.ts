@@ -43,6 +43,7 @@ export function createSqlStore(client: SqlClient, options: { entityTables?: Enti
 
 class SqlStore implements StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly concurrentWrites: boolean;
   readonly subscriptions: SubscriptionRecords;
   private readonly partitions = new Set<number>();
 
@@ -51,6 +52,7 @@ class SqlStore implements StorePort {
     private readonly entityTables: EntityTables | undefined,
   ) {
     this.kind = client.kind;
+    this.concurrentWrites = client.kind === 'postgres';
     this.subscriptions = createSubscriptionRecords(client);
   }
 
