@@ -182,12 +182,13 @@ export function createWorker(options: WorkerOptions): Worker {
     if (batch.length === 0) return;
     metrics.workerBatchSize.observe(batch.length);
     const items = batch.map((d) => prepareItem(d, options.entities));
-    if (store.kind !== 'postgres' || batch.length < SPLIT_AT) return handlePart(items, batch);
+    if (!store.concurrentWrites || batch.length < SPLIT_AT) return handlePart(items, batch);
     // Two transactions on two connections: one part's rows are sent while the database writes
     // the other's, and the server works on both at once. The parts split by event id, so every
     // copy of an id (a replay next to its original) stays in one transaction and the parts
-    // touch disjoint status and archive rows; entity rows they share are locked in key order
-    // by both (see upsertStatement), so the two cannot deadlock.
+    // touch disjoint status and archive rows; entity rows they share are locked in one order by
+    // both, tables by qualified name and rows by key (see EntityTables.upsert and
+    // upsertStatement), so the two cannot deadlock.
     const parts: Array<{ items: WriteItem[]; batch: Delivery[] }> = [
       { items: [], batch: [] },
       { items: [], batch: [] },
