@@ -105,7 +105,7 @@ try {
       const type = seq % 2 === 0 ? 'order.created' : 'page.viewed';
       const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)) };
       const noop = (): void => undefined;
-      items.push(prepareItem({ envelope, seq, streamSeq: seq, deliveryCount: 1, ack: noop, nak: noop, term: noop, working: noop }, model));
+      items.push(await prepareItem({ envelope, seq, streamSeq: seq, deliveryCount: 1, ack: noop, nak: noop, term: noop, working: noop }, model));
     }
     const t0 = performance.now();
     await store.writeBatch(items);

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { EntityDefinition } from '../entities/model.js';
+import { rowReferences } from '../entities/row-references.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
 import type {
@@ -24,7 +25,7 @@ import type { SqlClient, SqlExecutor } from './sql-client.js';
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
   migrate(tx: SqlExecutor, definitions: readonly EntityDefinition[]): Promise<void>;
-  upsert(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
+  write(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -86,13 +87,13 @@ class SqlStore implements StorePort {
         const duplicate = !item.replay && (archived || !first);
         outcomes.push({ duplicate });
         if (duplicate) continue;
-        if (item.failure === undefined && item.entity !== null) apply.push(item);
+        if (item.failure === undefined && item.rows !== null) apply.push(item);
         if (!isNew || !first) settle.push(statusRow(item));
       }
       await insertArchiveRows(tx, archive);
       if (apply.length > 0) {
         if (this.entityTables === undefined) throw new Error('an event routes to an entity but this store has no entity support');
-        await this.entityTables.upsert(tx, apply);
+        await this.entityTables.write(tx, apply);
       }
       await updateStatuses(tx, settle);
       return outcomes;
@@ -109,6 +110,7 @@ class SqlStore implements StorePort {
       receivedAt: i.envelope.receivedAt,
       streamSeq: 0,
       error: i.error,
+      rowsText: null,
     }));
     // One statement cannot touch a row twice: count repeats of an id in the batch once.
     const unique = [...new Map(rows.map((r) => [r.id, r])).values()];
@@ -261,10 +263,11 @@ function statusRow(item: WriteItem): StatusRow {
     id: item.envelope.id,
     status: item.failure === undefined ? 'persisted' : 'failed',
     type: item.envelope.type,
-    entityType: item.entity?.definition.name ?? null,
+    entityType: item.entityType,
     receivedAt: item.envelope.receivedAt,
     streamSeq: item.seq,
     error: item.failure ?? null,
+    rowsText: item.rows === null || item.failure !== undefined ? null : JSON.stringify(rowReferences(item.rows, item.envelope.id)),
   };
 }
 
@@ -281,7 +284,7 @@ function archiveRow(item: WriteItem): ArchiveRow {
     // PostgreSQL refuses bytes that are not UTF-8; such data (only a raw NATS publish can carry it) goes in as decoded, with replacement characters.
     data: isUtf8(e.data) ? e.data : encoder.encode(decoder.decode(e.data)),
     originId: e.originId ?? null,
-    entityType: item.entity?.definition.name ?? e.entity ?? null,
+    entityType: item.entityType ?? e.entity ?? null,
     traceparent: e.traceparent ?? null,
     extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),
   };

@@ -89,7 +89,7 @@ export function createWorker(options: WorkerOptions): Worker {
         await write([{ ...item, failure: `gave up after ${before + 1} failed deliveries: ${reason}` }], [delivery]);
         return;
       }
-      const [attempts = 1] = await store.recordFailedAttempts([{ envelope: item.envelope, entityType: item.entity?.definition.name ?? null, error: reason }]);
+      const [attempts = 1] = await store.recordFailedAttempts([{ envelope: item.envelope, entityType: item.entityType, error: reason }]);
       if (attempts >= options.maxDeliver) {
         await write([{ ...item, failure: `gave up after ${attempts} failed deliveries: ${reason}` }], [delivery]);
       } else {
@@ -131,13 +131,14 @@ export function createWorker(options: WorkerOptions): Worker {
 
   const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
     metrics.workerBatchSize.observe(batch.length);
-    const items = batch.map((d) => prepareItem(d, options.entities));
+    const items = await Promise.all(batch.map((d) => prepareItem(d, options.entities)));
     if (store.kind !== 'postgres' || batch.length < SPLIT_AT) return handlePart(items, batch);
     // Two transactions on two connections: one part's rows are sent while the database writes
     // the other's, and the server works on both at once. The parts split by event id, so every
     // copy of an id (a replay next to its original) stays in one transaction and the parts
-    // touch disjoint status and archive rows; entity rows they share are locked in key order
-    // by both (see upsertStatement), so the two cannot deadlock.
+    // touch disjoint status and archive rows; entity rows they share are locked table by table
+    // in one fixed order and in key order within a table (see entity-tables.ts), so the two
+    // cannot deadlock.
     const parts: Array<{ items: WriteItem[]; batch: Delivery[] }> = [
       { items: [], batch: [] },
       { items: [], batch: [] },

@@ -44,6 +44,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
         processed_at: value.processedAt,
         attempts: value.attempts,
         error: value.error,
+        rows: value.rows,
       };
     }
     const found = await context.bus.lookup(id);
@@ -57,6 +58,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       processed_at: null,
       attempts: 0,
       error: null,
+      rows: [],
     };
   };
   const statusRoute = { schema: { summary: "An event's processing status", tags: ['look up'], params: idParamsSchema, response: { 200: statusSchema } } };
