@@ -1,5 +1,5 @@
-import type { NatsConnectionSettings } from '../bus/jetstream/connect.js';
-import type { StreamSettings } from '../bus/jetstream/stream-setup.js';
+import type { NatsConnectionSettings } from '../bus/jetstream/index.js';
+import type { StreamSettings } from '../bus/jetstream/index.js';
 import { loadConfig, type SluiceConfig } from '../config/index.js';
 import { typePatternProblem } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';

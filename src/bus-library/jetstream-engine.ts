@@ -11,9 +11,9 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectToNats, type NatsConnectionSettings } from '../bus/jetstream/connect.js';
-import { ensureStream, eventsStreamConfig, type StreamSettings } from '../bus/jetstream/stream-setup.js';
-import { HEADER, decodeEnvelope, envelopeHeaders } from '../bus/jetstream/wire.js';
+import { connectToNats, type NatsConnectionSettings } from '../bus/jetstream/index.js';
+import { ensureStream, eventsStreamConfig, type StreamSettings } from '../bus/jetstream/index.js';
+import { HEADER, decodeEnvelope, envelopeHeaders } from '../bus/jetstream/index.js';
 import { subjectFor, type EventEnvelope } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { BusEngine, ConsumerSpec, Deliver, RunningConsumer } from './engine.js';

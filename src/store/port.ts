@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../envelope/index.js';
-import type { EntityDefinition, EventRows, RowReference } from '../entities/model.js';
+import type { EntityDefinition, EventRows, RowReference } from '../entities/index.js';
 
 export type MessageState = 'accepted' | 'processing' | 'persisted' | 'failed';
 

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { EntityDefinition } from '../entities/model.js';
-import { rowReferences } from '../entities/row-references.js';
+import { rowReferences, type EntityDefinition } from '../entities/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
 import type {

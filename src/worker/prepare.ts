@@ -1,6 +1,5 @@
 import type { Delivery } from '../bus/index.js';
-import { parseEventData, type EventData } from '../entities/index.js';
-import type { EntityModel } from '../entities/model.js';
+import { parseEventData, type EntityModel, type EventData } from '../entities/index.js';
 import type { WriteItem } from '../store/index.js';
 
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
 import { nakDelayMs, type BusPort, type ConsumerHandle, type Delivery } from '../bus/index.js';
-import type { EntityModel } from '../entities/model.js';
+import type { EntityModel } from '../entities/index.js';
 import { asError } from '../errors/index.js';
 import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';

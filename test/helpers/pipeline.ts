@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, type SluiceConfig } from '../../src/config/index.js';
 import { runServices, type Services } from '../../src/cli/run-services.js';
 import { silentLogger } from '../../src/log/index.js';
@@ -61,6 +64,42 @@ export async function startTestPipeline(options: PipelineOptions = {}): Promise<
       await services.stop();
       await deleteStreams(natsUrl, names.stream).catch(() => undefined);
       if (options.db === undefined) await db.drop();
+    },
+  };
+}
+
+/** A running gateway (and worker) that a suite reaches over HTTP only. */
+export interface RunningPipeline {
+  /** The gateway's base URL (no trailing slash). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a pipeline for a suite that runs on both tiers: embedded adapters or the servers. */
+export type StartPipeline = (options?: Pick<PipelineOptions, 'env' | 'gateway' | 'worker'>) => Promise<RunningPipeline>;
+
+/**
+ * A real gateway and worker, in this process, on the embedded bus and the embedded database
+ * (PGlite) in a fresh data directory: no NATS or PostgreSQL server needed.
+ */
+export async function startEmbeddedPipeline(options: Pick<PipelineOptions, 'env' | 'gateway' | 'worker'> = {}): Promise<RunningPipeline & { readonly config: SluiceConfig; readonly services: Services }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-embedded-'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', SLUICE_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env });
+  const services = await runServices(config, silentLogger(), {
+    gateway: options.gateway ?? true,
+    worker: options.worker ?? true,
+    migrate: true,
+  }).catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    url: services.address ?? '',
+    config,
+    services,
+    async stop() {
+      await services.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../sql-client.js';
-import type { RowReference } from '../../entities/model.js';
+import type { RowReference } from '../../entities/index.js';
 import type { MessageState, MessageStatusRecord } from '../port.js';
 import { isoTime } from './archive.js';
 import { copyValue as v } from './copy-text.js';
