@@ -33,6 +33,15 @@ export interface EventStatus {
   processed_at: string | null;
   attempts: number;
   error: string | null;
+  /** The entity rows the event wrote or deleted (absent from gateways older than this console). */
+  rows?: EntityRowRef[];
+}
+
+/** A row of an entity table, by table and key. */
+export interface EntityRowRef {
+  table: string;
+  key: Record<string, unknown>;
+  deleted?: boolean;
 }
 
 export interface EventPage {

@@ -63,9 +63,10 @@ interface Shape {
 const newShape = (): Shape => ({ doc: [], type: null, required: false, properties: new Map() });
 
 /** Adds a field to the data's shape under each path it is read from (the first of several is the one a producer should send). */
-function addField(root: Shape, field: FieldDefinition): void {
+function addField(root: Shape, field: FieldDefinition, conditional: boolean): void {
   if (field.source.kind !== 'paths') return;
-  const single = field.source.paths.length === 1;
+  // A field read from one of several paths, or by an entity that applies only `when` a condition holds, is never required of the data.
+  const single = field.source.paths.length === 1 && !conditional;
   for (const path of field.source.paths) {
     let node = root;
     path.forEach((step, i) => {
@@ -112,7 +113,7 @@ export function entityTypeScript(defs: readonly EntityDefinition[]): string {
   for (const def of defs) {
     const name = interfaceNames.get(def.name) as string;
     const shape = newShape();
-    for (const field of def.fields) addField(shape, field);
+    for (const field of def.fields) addField(shape, field, def.when !== null);
     for (const child of defs.filter((d) => d.parent === def.name)) {
       const path = child.each as readonly string[];
       let node = shape;
