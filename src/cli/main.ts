@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/index.js';
+import { ConfigError, configHelp } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { runServices } from './run-services.js';
 import { configFromEnvironment, loadEntities, openStore, packageVersion } from './wiring.js';
@@ -21,7 +21,7 @@ const USAGE = `usage: sluice <command>
   (client commands use SLUICE_URL and SLUICE_API_KEY or --api-key; --json for scripts; --help on each)
   version    print the version
 
-Configuration comes from the environment; see the README.`;
+Configuration comes from the environment: sluice --help lists the variables.`;
 
 /** The `sluice` command. Returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -51,8 +51,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
+      if (command === undefined) {
+        console.log(USAGE);
+        return 2;
+      }
+      console.log(`${USAGE}\n\n${configHelp()}`);
+      return 0;
     default:
       console.error(`sluice: unknown command "${command}"\n\n${USAGE}`);
       return 2;

@@ -1,5 +1,5 @@
-import { typePatternProblem } from '../envelope/index.js';
-import { parseDuration, parseInteger, parseSize } from './units.js';
+import { VariableProblem, type Variable } from './variable-kinds.js';
+import { VARIABLES, type VariableName, type VariableValues } from './variables.js';
 
 /** Everything Sluice reads from its environment, validated, defaulted and frozen. */
 export interface SluiceConfig {
@@ -69,52 +69,23 @@ export class ConfigError extends Error {
   }
 }
 
-/** Every variable Sluice reads, with its meaning: the README's table and deploy checks use it. */
-export const ENVIRONMENT_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
-  PORT: 'gateway listen port (8080)',
-  HOST: 'gateway listen address (0.0.0.0)',
-  NATS_URL: 'NATS server URL or comma-separated list; unset: embedded bus',
-  NATS_STREAM: 'JetStream stream (EVENTS)',
-  NATS_SUBJECT_PREFIX: 'subject prefix (events)',
-  STREAM_MAX_AGE: 'stream max age (7d)',
-  STREAM_MAX_MSGS: 'stream max messages (unlimited)',
-  STREAM_MAX_BYTES: 'stream max bytes (unlimited)',
-  STREAM_REPLICAS: 'stream replicas (1)',
-  STREAM_DUPLICATE_WINDOW: 'idempotency window of the stream (2m)',
-  NATS_USER: 'NATS user',
-  NATS_PASSWORD: 'NATS password',
-  NATS_TOKEN: 'NATS token',
-  NATS_CREDS: 'NATS .creds file',
-  NATS_NKEY_SEED: 'NATS NKey seed (or a file holding it)',
-  NATS_TLS_CA: 'CA file for TLS to NATS',
-  NATS_TLS_CERT: 'client certificate for mutual TLS',
-  NATS_TLS_KEY: 'client key for mutual TLS',
-  NATS_CONNECT_ATTEMPTS: 'first-connection attempts (5)',
-  NATS_CONNECT_DELAY: 'delay between first-connection attempts (500ms)',
-  SLUICE_PUBLISH_TIMEOUT: 'longest wait for a JetStream ack before 503 (4s)',
-  DATABASE_URL: 'PostgreSQL connection string; unset: embedded database',
-  DATABASE_POOL_SIZE: 'PostgreSQL connections per process (10)',
-  SLUICE_DATA_DIR: 'embedded bus and database files (./.sluice)',
-  SLUICE_ENTITIES: 'entity definition file (./sluice.entities.yaml when it exists)',
-  SLUICE_API_KEYS: 'comma-separated API keys; unset: open',
-  SLUICE_MAX_INFLIGHT: 'publishes in flight before 429 (4096)',
-  METRICS_PORT: 'extra port serving /metrics and /health',
-  SLUICE_CONSUMER: 'durable consumer shared by workers (sluice-worker)',
-  SLUICE_MAX_DELIVER: 'failed deliveries before dead-lettering (5)',
-  SLUICE_WORKER_BATCH: 'events per worker transaction (1000)',
-  SLUICE_ACK_WAIT: 'JetStream ack wait for the worker consumer (30s)',
-  MAX_BODY_BYTES: 'largest request body (1MiB)',
-  MAX_BATCH_EVENTS: 'most events in one batch request (10000)',
-  SLUICE_ARCHIVE_RETENTION: 'drop archive partitions older than this (keep all)',
-  LOG_LEVEL: 'pino log level (info)',
-  SLUICE_URL: 'gateway URL for client commands (http://127.0.0.1:8080)',
-  SLUICE_API_KEY: 'API key for client commands',
-});
-
 type Env = Readonly<Record<string, string | undefined>>;
 
-const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
-const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+/** Every declared variable read from an environment; throws ConfigError on the first mistake. */
+export function readVariables(env: Env): VariableValues {
+  const values: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(VARIABLES) as Array<[VariableName, Variable<unknown>]>) {
+    const raw = env[name];
+    const text = raw === undefined || raw.trim() === '' ? null : raw.trim();
+    try {
+      values[name] = variable.read(text);
+    } catch (error) {
+      if (error instanceof VariableProblem) throw new ConfigError(name, error.message);
+      throw error;
+    }
+  }
+  return values as VariableValues;
+}
 
 /**
  * Reads the configuration from an environment (process.env in the CLI, a plain object in
@@ -122,122 +93,56 @@ const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
  * when SLUICE_ENTITIES is unset and that file exists (the CLI checks the file system).
  */
 export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | null } = {}): SluiceConfig {
-  const get = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const duration = (name: string, fallback: string): number => {
-    const text = get(name) ?? fallback;
-    const value = parseDuration(text);
-    if (value === null || value <= 0) throw new ConfigError(name, `"${text}" is not a duration; use a number with ms, s, m, h, d or w (like 30s, 24h, 7d)`);
-    return value;
-  };
-  const size = (name: string, fallback: string | null): number => {
-    const text = get(name) ?? fallback;
-    if (text === null) return -1;
-    const value = parseSize(text);
-    if (value === null || value <= 0) throw new ConfigError(name, `"${text}" is not a size; use bytes or a number with KB, MB, GB (10^3...) or KiB, MiB, GiB (2^10...)`);
-    return value;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const text = get(name);
-    if (text === undefined) return fallback;
-    const value = parseInteger(text, min, max);
-    if (value === null) throw new ConfigError(name, `"${text}" is not a whole number from ${min} to ${max}`);
-    return value;
-  };
-  const optionalInteger = (name: string, min: number, max: number): number | null => (get(name) === undefined ? null : integer(name, 0, min, max));
-
-  const natsUrl = get('NATS_URL');
-  const servers = natsUrl === undefined ? null : natsUrl.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (servers !== null) {
-    for (const server of servers) {
-      if (!/^(nats|tls|wss?):\/\/[^\s]+$|^[^\s/:]+(:\d+)?$/.test(server)) {
-        throw new ConfigError('NATS_URL', `"${server}" is not a NATS URL; use nats://host:4222 (comma-separate several servers)`);
-      }
-    }
+  const v = readVariables(env);
+  if ((v.NATS_TLS_CERT === undefined) !== (v.NATS_TLS_KEY === undefined)) {
+    throw new ConfigError(v.NATS_TLS_CERT === undefined ? 'NATS_TLS_CERT' : 'NATS_TLS_KEY', 'mutual TLS needs both NATS_TLS_CERT and NATS_TLS_KEY');
   }
-  const stream = get('NATS_STREAM') ?? 'EVENTS';
-  if (!STREAM_NAME.test(stream)) throw new ConfigError('NATS_STREAM', `"${stream}" is not a stream name; use letters, digits, "_" and "-"`);
-  const subjectPrefix = get('NATS_SUBJECT_PREFIX') ?? 'events';
-  if (!SUBJECT_PREFIX.test(subjectPrefix) || typePatternProblem(subjectPrefix) !== null) {
-    throw new ConfigError('NATS_SUBJECT_PREFIX', `"${subjectPrefix}" is not a subject prefix; use dot-separated tokens without wildcards`);
+  if ((v.NATS_USER === undefined) !== (v.NATS_PASSWORD === undefined)) {
+    throw new ConfigError(v.NATS_USER === undefined ? 'NATS_USER' : 'NATS_PASSWORD', 'set both NATS_USER and NATS_PASSWORD');
   }
-  const replicas = integer('STREAM_REPLICAS', 1, 1, 5);
-  const maxMsgsText = get('STREAM_MAX_MSGS');
-  const streamMaxMsgs = maxMsgsText === undefined || maxMsgsText === 'unlimited' ? -1 : integer('STREAM_MAX_MSGS', -1, 1, Number.MAX_SAFE_INTEGER);
-  const maxBytesText = get('STREAM_MAX_BYTES');
-  const streamMaxBytes = maxBytesText === undefined || maxBytesText === 'unlimited' ? -1 : size('STREAM_MAX_BYTES', null);
-
-  const tlsCa = get('NATS_TLS_CA');
-  const tlsCert = get('NATS_TLS_CERT');
-  const tlsKey = get('NATS_TLS_KEY');
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
-    throw new ConfigError(tlsCert === undefined ? 'NATS_TLS_CERT' : 'NATS_TLS_KEY', 'mutual TLS needs both NATS_TLS_CERT and NATS_TLS_KEY');
-  }
-  if ((get('NATS_USER') === undefined) !== (get('NATS_PASSWORD') === undefined)) {
-    throw new ConfigError(get('NATS_USER') === undefined ? 'NATS_USER' : 'NATS_PASSWORD', 'set both NATS_USER and NATS_PASSWORD');
-  }
-
-  const databaseUrl = get('DATABASE_URL') ?? null;
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', 'expected a PostgreSQL connection string like postgres://user@host:5432/db');
-  }
-
-  const apiKeys = (get('SLUICE_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
-  const consumer = get('SLUICE_CONSUMER') ?? 'sluice-worker';
-  if (!STREAM_NAME.test(consumer)) throw new ConfigError('SLUICE_CONSUMER', `"${consumer}" is not a consumer name; use letters, digits, "_" and "-"`);
-  const retention = get('SLUICE_ARCHIVE_RETENTION');
-  const logLevel = get('LOG_LEVEL') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level; use fatal, error, warn, info, debug, trace or silent`);
-  }
-  const clientUrl = get('SLUICE_URL') ?? 'http://127.0.0.1:8080';
-  if (!/^https?:\/\/[^\s]+$/.test(clientUrl)) throw new ConfigError('SLUICE_URL', `"${clientUrl}" is not an http(s) URL`);
-  const clientKey = get('SLUICE_API_KEY');
 
   const config: SluiceConfig = {
     http: {
-      port: integer('PORT', 8080, 0, 65535),
-      host: get('HOST') ?? '0.0.0.0',
-      maxBodyBytes: size('MAX_BODY_BYTES', '1MiB'),
-      maxBatchEvents: integer('MAX_BATCH_EVENTS', 10_000, 1, 1_000_000),
-      maxInflight: integer('SLUICE_MAX_INFLIGHT', 4096, 1, 1_000_000),
-      apiKeys,
+      port: v.PORT,
+      host: v.HOST,
+      maxBodyBytes: v.MAX_BODY_BYTES,
+      maxBatchEvents: v.MAX_BATCH_EVENTS,
+      maxInflight: v.SLUICE_MAX_INFLIGHT,
+      apiKeys: v.SLUICE_API_KEYS,
     },
     nats: {
-      servers,
-      stream,
-      subjectPrefix,
-      streamMaxAgeMs: duration('STREAM_MAX_AGE', '7d'),
-      streamMaxMsgs,
-      streamMaxBytes,
-      replicas,
-      duplicateWindowMs: duration('STREAM_DUPLICATE_WINDOW', '2m'),
-      ...(get('NATS_USER') !== undefined ? { user: get('NATS_USER'), password: get('NATS_PASSWORD') } : {}),
-      ...(get('NATS_TOKEN') !== undefined ? { token: get('NATS_TOKEN') } : {}),
-      ...(get('NATS_CREDS') !== undefined ? { credsFile: get('NATS_CREDS') } : {}),
-      ...(get('NATS_NKEY_SEED') !== undefined ? { nkeySeed: get('NATS_NKEY_SEED') } : {}),
-      ...(tlsCa !== undefined || tlsCert !== undefined
-        ? { tls: { ...(tlsCa !== undefined ? { ca: tlsCa } : {}), ...(tlsCert !== undefined ? { cert: tlsCert, key: tlsKey } : {}) } }
+      servers: v.NATS_URL,
+      stream: v.NATS_STREAM,
+      subjectPrefix: v.NATS_SUBJECT_PREFIX,
+      streamMaxAgeMs: v.STREAM_MAX_AGE,
+      streamMaxMsgs: v.STREAM_MAX_MSGS,
+      streamMaxBytes: v.STREAM_MAX_BYTES,
+      replicas: v.STREAM_REPLICAS,
+      duplicateWindowMs: v.STREAM_DUPLICATE_WINDOW,
+      ...(v.NATS_USER !== undefined ? { user: v.NATS_USER, password: v.NATS_PASSWORD } : {}),
+      ...(v.NATS_TOKEN !== undefined ? { token: v.NATS_TOKEN } : {}),
+      ...(v.NATS_CREDS !== undefined ? { credsFile: v.NATS_CREDS } : {}),
+      ...(v.NATS_NKEY_SEED !== undefined ? { nkeySeed: v.NATS_NKEY_SEED } : {}),
+      ...(v.NATS_TLS_CA !== undefined || v.NATS_TLS_CERT !== undefined
+        ? { tls: { ...(v.NATS_TLS_CA !== undefined ? { ca: v.NATS_TLS_CA } : {}), ...(v.NATS_TLS_CERT !== undefined ? { cert: v.NATS_TLS_CERT, key: v.NATS_TLS_KEY } : {}) } }
         : {}),
-      connectAttempts: integer('NATS_CONNECT_ATTEMPTS', 5, 1, 1000),
-      connectDelayMs: duration('NATS_CONNECT_DELAY', '500ms'),
-      publishTimeoutMs: duration('SLUICE_PUBLISH_TIMEOUT', '4s'),
+      connectAttempts: v.NATS_CONNECT_ATTEMPTS,
+      connectDelayMs: v.NATS_CONNECT_DELAY,
+      publishTimeoutMs: v.SLUICE_PUBLISH_TIMEOUT,
     },
-    database: { url: databaseUrl, poolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000) },
-    dataDir: get('SLUICE_DATA_DIR') ?? './.sluice',
-    entitiesFile: get('SLUICE_ENTITIES') ?? options.defaultEntitiesFile ?? null,
+    database: { url: v.DATABASE_URL ?? null, poolSize: v.DATABASE_POOL_SIZE },
+    dataDir: v.SLUICE_DATA_DIR,
+    entitiesFile: v.SLUICE_ENTITIES ?? options.defaultEntitiesFile ?? null,
     worker: {
-      consumer,
-      maxDeliver: integer('SLUICE_MAX_DELIVER', 5, 1, 1000),
-      batchSize: integer('SLUICE_WORKER_BATCH', 1000, 1, 10_000),
-      ackWaitMs: duration('SLUICE_ACK_WAIT', '30s'),
+      consumer: v.SLUICE_CONSUMER,
+      maxDeliver: v.SLUICE_MAX_DELIVER,
+      batchSize: v.SLUICE_WORKER_BATCH,
+      ackWaitMs: v.SLUICE_ACK_WAIT,
     },
-    metricsPort: optionalInteger('METRICS_PORT', 0, 65535),
-    archiveRetentionMs: retention === undefined ? null : duration('SLUICE_ARCHIVE_RETENTION', retention),
-    logLevel,
-    client: { url: clientUrl.replace(/\/+$/, ''), ...(clientKey !== undefined ? { apiKey: clientKey } : {}) },
+    metricsPort: v.METRICS_PORT,
+    archiveRetentionMs: v.SLUICE_ARCHIVE_RETENTION,
+    logLevel: v.LOG_LEVEL,
+    client: { url: v.SLUICE_URL.replace(/\/+$/, ''), ...(v.SLUICE_API_KEY !== undefined ? { apiKey: v.SLUICE_API_KEY } : {}) },
   };
   return deepFreeze(config);
 }

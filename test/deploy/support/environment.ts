@@ -1,10 +1,10 @@
 // The bridge between deployment files and Sluice's own configuration reader.
-import { ENVIRONMENT_VARIABLES, loadConfig } from '../../../src/config/index.js';
+import { VARIABLES, loadConfig } from '../../../src/config/index.js';
 import type { SluiceConfig } from '../../../src/config/index.js';
 
 /** Names that Sluice does not read: a typo, or a variable that was never implemented. */
 export function unknownVariables(names: Iterable<string>): string[] {
-  return [...names].filter((name) => !Object.hasOwn(ENVIRONMENT_VARIABLES, name));
+  return [...names].filter((name) => !Object.hasOwn(VARIABLES, name));
 }
 
 /** Sluice's own reading of an environment, or the ConfigError's message. */
