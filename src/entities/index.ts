@@ -25,7 +25,7 @@ export { compileEntities } from './compile-entities.js';
 export { parseEventData, parseEventText } from './event-data.js';
 export { qualifiedTable, quoteIdent } from './names.js';
 export { existingColumnsQuery, planEntityTable } from './table-plan.js';
-export { childrenStatement, columnType, deleteStatement, mergeStatements, tableLabel, writeStatement, TOMBSTONES } from './statements.js';
+export { buryStatement, childrenStatement, columnType, deleteStatement, mergeStatements, tableLabel, writeStatement, TOMBSTONES } from './statements.js';
 export type { BatchStatement } from './statements.js';
 export { rowReferences } from './row-references.js';
 export { entityTypeScript } from './typescript-types.js';

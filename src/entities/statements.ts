@@ -152,6 +152,23 @@ WHERE s.stream_seq < EXCLUDED.stream_seq`;
 }
 
 /**
+ * Removes rows of the given keys that a tombstone newer than the row covers. A write's own
+ * tombstone check reads the snapshot its statement started with, so a delete that another
+ * transaction committed while the write waited for the row is invisible to it; this next
+ * statement sees it. Parameters: one array per key column.
+ */
+export function buryStatement(def: EntityDefinition): BatchStatement {
+  const table = qualifiedTable(def);
+  const columns = entityColumns(def);
+  const keys = tableKey(def);
+  const arrayTypes = keys.map((k) => arrayType(columns.find((c) => c.name === k) as FieldDefinition));
+  const key = keys.map(q);
+  const text = `DELETE FROM ${table} t USING ${unnest(arrayTypes, key)}, ${TOMBSTONES} d
+WHERE ${key.map((c) => `t.${c} = u.${c}`).join(' AND ')} AND d.table_name = ${literal(tableLabel(def))} AND d.key = ${keyJson(def, 't')} AND d.stream_seq > t."_stream_seq"`;
+  return { text, arrayTypes };
+}
+
+/**
  * Replaces a child entity's rows under each parent key whose parent row this batch's event
  * wrote (its `_stream_seq` is the event's): elements the event no longer carries are deleted,
  * the others upserted. A parent event that lost to a newer one leaves the children alone.

@@ -1,4 +1,5 @@
 import {
+  buryStatement,
   childrenStatement,
   deleteStatement,
   entityColumns,
@@ -117,6 +118,11 @@ export function createEntityTables(): EntityTables {
           await run(tx, statement, [...transpose(deletes.map((d) => d.del.key), keyCount), deletes.map((d) => d.origin.messageId), deletes.map((d) => d.origin.streamSeq)]);
         }
         await writeRows(tx, def, late);
+        const written = [...first, ...late];
+        if (def.deletes.length > 0 && written.length > 0) {
+          const keyCount = tableKey(def).length;
+          await run(tx, memo(def, 'bury', () => buryStatement(def)), transpose(written.map((x) => keyValues(def, x.row.values, x.origin)), keyCount));
+        }
         if (w.children.size > 0) {
           const sets = [...w.children.values()];
           const parent = sets[0]!.set.parent;

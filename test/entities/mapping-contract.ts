@@ -177,7 +177,7 @@ describe(`entity mapping into tables (${name})`, { timeout: 120_000 }, () => {
   });
 
   it('writes concurrent transactions over the same keys without a deadlock, ending as stream order says', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 6; round++) {
       const k = (n: number) => `o-r${round}-${n % 5}`;
       const make = async (i: number) => [
         await event('order.updated', `{"order_id":"${k(i)}","total":"${i}","customer":{"id":"cc-${i % 3}","name":"n${i}"},"lines":[{"sku":"s${i}"},{"sku":"t${i}"}]}`, { seq: 9000 + i }),

@@ -263,6 +263,11 @@ describe('the shipped example', () => {
     assert.deepEqual(defs.map((d) => [d.name, `${d.table.schema}.${d.table.name}`, d.types, d.key]), [
       ['Order', 'public.orders', ['order.created', 'order.updated'], ['order_id']],
       ['Customer', 'public.customers', ['customer.*'], ['customer_id']],
+      ['Invoice', 'public.invoices', ['invoice.issued', 'invoice.amended'], ['invoice_id']],
+      ['InvoiceLine', 'public.invoice_lines', [], ['line_no']],
+      ['CustomerProfile', 'public.customer_profiles', ['invoice.issued', 'profile.*'], ['customer_id']],
+      ['Payment', 'public.payments', ['payment.*'], []],
+      ['FirstInvoice', 'public.first_invoices', ['invoice.issued'], ['customer_id']],
     ]);
   });
 });
