@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 // The arrows between the parts of src/ (docs/architecture.md), checked on every import.
 // A part is a folder of src/ reached only through its index.ts; the ones named here are known
 // to the rules, and a new folder is a part too (the index.ts rule needs its name added).
-const PARTS = ['envelope', 'errors', 'config', 'log', 'metrics', 'data-dir', 'entities', 'bus', 'store', 'gateway', 'worker', 'delivery', 'console-server', 'client', 'bus-library', 'cli'];
+const PARTS = ['envelope', 'errors', 'config', 'log', 'metrics', 'data-dir', 'entities', 'subscriptions', 'bus', 'store', 'gateway', 'worker', 'delivery', 'console-server', 'client', 'bus-library', 'cli'];
 const ADAPTERS = ['bus/jetstream', 'bus/embedded', 'store/postgres', 'store/embedded'];
 const NATS = ['@nats-io/*', 'lmdb'];
 const SQL = ['pg', 'pg-copy-streams', '@electric-sql/pglite'];
@@ -55,6 +55,8 @@ export default tseslint.config(
   arrows('metrics', { parts: EVERY_OTHER('metrics') }),
   arrows('config', { parts: EVERY_OTHER('config').filter((p) => p !== 'envelope') }),
   arrows('entities', { parts: EVERY_OTHER('entities').filter((p) => !['envelope', 'errors'].includes(p)) }),
+  // A subscription's definition: rules on a file and on API input, read by the store, the gateway and delivery alike.
+  arrows('subscriptions', { parts: EVERY_OTHER('subscriptions').filter((p) => !['envelope', 'config'].includes(p)), packages: [...NATS, ...SQL, ...HTTP] }),
   // The bus knows nothing of HTTP or SQL, nor of who publishes or consumes.
   arrows('bus', { parts: ['store', 'entities', 'gateway', 'worker', 'delivery', 'console-server', 'client', 'bus-library'], packages: [...SQL, ...HTTP] }),
   // The store knows nothing of NATS, nor of who reads or writes.

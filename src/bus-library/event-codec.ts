@@ -1,5 +1,6 @@
 import {
   DEFAULT_SOURCE,
+  envelopeAttributesProblem,
   eventTypeProblem,
   idFromIdempotencyKey,
   isEventId,
@@ -14,11 +15,11 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The id an event will be published under. */
-export function eventIdFor(options: PublishOptions | undefined): string {
+export function eventIdFor(type: string, options: PublishOptions | undefined): string {
   if (options?.idempotencyKey !== undefined) {
     if (options.id !== undefined) throw new SluiceError('invalid_id', 'give either id or idempotencyKey, not both: the id is derived from the key');
     if (options.idempotencyKey.length === 0) throw new SluiceError('invalid_id', 'idempotencyKey is empty');
-    return idFromIdempotencyKey(options.idempotencyKey);
+    return idFromIdempotencyKey(type, options.idempotencyKey);
   }
   if (options?.id !== undefined) {
     if (!isEventId(options.id)) throw new SluiceError('invalid_id', `"${String(options.id).slice(0, 60)}" is not a UUID; event ids are UUIDs`);
@@ -47,7 +48,10 @@ export function buildEnvelope(type: string, data: unknown, options: PublishOptio
   const source = options?.source ?? DEFAULT_SOURCE;
   if (source.length === 0) throw new SluiceError('invalid_cloudevent', 'source must not be empty');
   const now = new Date().toISOString();
-  return { id, type, source, time: now, receivedAt: now, data: encoder.encode(text) };
+  const envelope: EventEnvelope = { id, type, source, time: now, receivedAt: now, data: encoder.encode(text) };
+  const attributeProblem = envelopeAttributesProblem(envelope);
+  if (attributeProblem !== null) throw new SluiceError('invalid_cloudevent', attributeProblem);
+  return envelope;
 }
 
 /** What a subscriber sees of a stored envelope. Data that is not JSON (a raw NATS publisher) arrives as a string. */

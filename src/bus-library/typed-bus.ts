@@ -40,7 +40,7 @@ export class TypedBus<Events extends EventMap = AnyEvents> implements Bus<Events
 
   async publish(type: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
     await this.ready();
-    const id = eventIdFor(options);
+    const id = eventIdFor(type, options);
     const stored = await this.engine.publish(buildEnvelope(type, data, options, id));
     return { id, seq: stored.seq, duplicate: stored.duplicate };
   }
@@ -51,7 +51,7 @@ export class TypedBus<Events extends EventMap = AnyEvents> implements Bus<Events
       (entries as ReadonlyArray<{ type: string; data: unknown } & PublishOptions>).map(async (entry) => {
         let id: string | null = null;
         try {
-          id = eventIdFor(entry);
+          id = eventIdFor(entry.type, entry);
           const stored = await this.engine.publish(buildEnvelope(entry.type, entry.data, entry, id));
           return { id, seq: stored.seq, duplicate: stored.duplicate };
         } catch (error) {

@@ -5,6 +5,8 @@ export interface ReplayMark {
   /** The stream sequence the event was first stored under; the worker's newest-wins guard compares it. */
   readonly originalSeq: number;
   readonly replayId: string;
+  /** Re-delivery to one subscription only: the worker and every other subscription pass it by. */
+  readonly target?: string;
 }
 
 export interface PublishRequest {
@@ -30,6 +32,8 @@ export interface Delivery {
   /** 1 on first delivery. */
   readonly deliveryCount: number;
   readonly replayId?: string;
+  /** Set for a replay meant for one subscription only (its name). */
+  readonly replayTarget?: string;
   ack(): void;
   /** Redeliver after `delayMs`. */
   nak(delayMs: number): void;
@@ -48,6 +52,8 @@ export interface ConsumeOptions {
   readonly batchSize: number;
   /** How long the bus waits for an ack before it redelivers. */
   readonly ackWaitMs: number;
+  /** A consumer created by this call starts with the events stored from this time on; default: the whole stream. */
+  readonly startAt?: Date;
 }
 
 /** A running consumer. */
@@ -106,6 +112,8 @@ export interface BusPort {
   /** An event this bus stored recently, by id; null when it cannot tell. */
   lookup(id: string): Promise<FoundMessage | null>;
   consumerLag(durable: string): Promise<ConsumerLag | null>;
+  /** Removes a durable consumer and its position (stop its members first); nothing when it does not exist. */
+  deleteConsumer(durable: string): Promise<void>;
   /** Largest event payload the bus takes, in bytes. */
   maxPayload(): number;
   health(): BusHealth;

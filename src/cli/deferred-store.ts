@@ -17,8 +17,21 @@ export function deferredStore(kind: StorePort['kind'], opening: Promise<StorePor
     throw Object.assign(new Error('the database is still starting'), { code: '57P03' });
   };
   const target = (): StorePort => ready ?? notYet();
+  const subscriptions = (): StorePort['subscriptions'] => target().subscriptions;
   return {
     kind,
+    subscriptions: {
+      list: async () => subscriptions().list(),
+      get: async (name) => subscriptions().get(name),
+      create: async (input) => subscriptions().create(input),
+      update: async (name, patch) => subscriptions().update(name, patch),
+      remove: async (name) => subscriptions().remove(name),
+      syncDeclared: async (inputs) => subscriptions().syncDeclared(inputs),
+      recordAttempts: async (attempts) => subscriptions().recordAttempts(attempts),
+      counts: async (id) => subscriptions().counts(id),
+      deliveries: async (id, query) => subscriptions().deliveries(id, query),
+      attempts: async (ids, id) => subscriptions().attempts(ids, id),
+    },
     migrate: async (entities) => target().migrate(entities),
     writeBatch: async (items) => target().writeBatch(items),
     recordFailedAttempts: async (items) => target().recordFailedAttempts(items),

@@ -8,7 +8,8 @@ const USAGE = `usage: sluice <command>
 
   dev        gateway + worker in one process (embedded bus/database when NATS_URL/DATABASE_URL are unset)
   gateway    the HTTP ingestion gateway
-  worker     a worker: bus -> database
+  worker     a worker: bus -> database, and deliveries to subscriptions
+  deliver    deliveries to subscriptions alone (bus -> HTTP endpoints)
   migrate    create or upgrade the tables, then exit
   entities types   print TypeScript types for the declared entities
   entities check [--sample FILE]   check the entity file; show the rows sample events would write
@@ -18,6 +19,7 @@ const USAGE = `usage: sluice <command>
   events [--type T] [--since ...] [--limit N]   list archived events
   replay ID... | --type T [--since ...] [--until ...]   re-deliver events
   tail [--type T]            follow new events
+  subscriptions list|add|pause|resume|remove|deliveries|replay-failed   manage subscriptions
   (client commands use SLUICE_URL and SLUICE_API_KEY or --api-key; --json for scripts; --help on each)
   version    print the version
 
@@ -28,17 +30,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'dev':
-      return serve({ gateway: true, worker: true, migrate: true });
+      return serve({ gateway: true, worker: true, migrate: true, deliver: true });
     case 'gateway':
       return serve({ gateway: true, worker: false, migrate: false });
     case 'worker':
-      return serve({ gateway: false, worker: true, migrate: true });
+      return serve({ gateway: false, worker: true, migrate: true, deliver: true });
+    case 'deliver':
+      return serve({ gateway: false, worker: false, migrate: true, deliver: true });
     case 'migrate':
       return migrateOnly();
     case 'send':
     case 'status':
     case 'events':
     case 'replay':
+    case 'subscriptions':
     case 'tail':
       return clientCommand(command, rest);
     case 'entities':
@@ -63,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean }): Promise<number> {
+async function serve(parts: { gateway: boolean; worker: boolean; migrate: boolean; deliver?: boolean }): Promise<number> {
   const config = loadOrExit();
   if (config === null) return 1;
   const logger = createLogger(config.logLevel);
@@ -161,13 +166,14 @@ async function entitiesCommand(args: readonly string[]): Promise<number> {
   }
 }
 
-async function clientCommand(command: 'send' | 'status' | 'events' | 'replay' | 'tail', args: string[]): Promise<number> {
+async function clientCommand(command: 'send' | 'status' | 'events' | 'replay' | 'tail' | 'subscriptions', args: string[]): Promise<number> {
   const modules = {
     send: () => import('./commands/send.js'),
     status: () => import('./commands/status.js'),
     events: () => import('./commands/events.js'),
     replay: () => import('./commands/replay.js'),
     tail: () => import('./commands/tail.js'),
+    subscriptions: () => import('./commands/subscriptions.js'),
   };
   const { run } = await modules[command]();
   return run(args, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });

@@ -7,13 +7,15 @@ import type { Logger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
 import { createWorker, type Worker } from '../worker/index.js';
+import { createDeliveryService, type DeliveryService } from '../delivery/index.js';
 import { deferredStore } from './deferred-store.js';
 import { serveMetrics, type MetricsServer } from './metrics-server.js';
-import { loadEntities, openBus, openStore, packageVersion } from './wiring.js';
+import { loadEntities, loadSubscriptions, openBus, openStore, orderingKeyFor, packageVersion } from './wiring.js';
 
 export interface Services {
   readonly gateway?: Gateway;
   readonly worker?: Worker;
+  readonly delivery?: DeliveryService;
   readonly address?: string;
   stop(): Promise<void>;
 }
@@ -21,17 +23,20 @@ export interface Services {
 const CONSOLE_DIR = fileURLToPath(new URL('../../console-dist/', import.meta.url));
 
 /**
- * Starts the gateway, the worker, or both on one bus and store. The gateway listens as soon as
+ * Starts the gateway, the worker, the deliveries to subscriptions, or several of them on one
+ * bus and store. The gateway listens as soon as
  * the bus is ready (a 202 needs only the bus); the store opens meanwhile and is migrated
  * before the worker starts.
  */
 export async function runServices(
   config: SluiceConfig,
   logger: Logger,
-  parts: { gateway: boolean; worker: boolean; migrate: boolean },
+  parts: { gateway: boolean; worker: boolean; migrate: boolean; deliver?: boolean },
 ): Promise<Services> {
   const metrics = createMetrics();
   const entities = await loadEntities(config, logger);
+  // Read before anything starts: a mistake in the file stops the process with its line.
+  const declared = parts.deliver === true ? await loadSubscriptions(config, logger) : null;
   const opening = openStore(config, logger).then(async (store) => {
     try {
       if (parts.migrate) {
@@ -49,6 +54,7 @@ export async function runServices(
   let bus: BusPort | undefined;
   let gateway: Gateway | undefined;
   let metricsServer: MetricsServer | undefined;
+  let delivery: DeliveryService | undefined;
   try {
     bus = await openBus(config, logger);
     gateway = parts.gateway
@@ -81,6 +87,20 @@ export async function runServices(
         })
       : undefined;
     await worker?.start();
+    delivery =
+      parts.deliver === true
+        ? createDeliveryService({
+            bus,
+            store,
+            metrics,
+            logger: logger.child({ part: 'delivery' }),
+            declared,
+            allowPrivateTargets: config.subscriptions.allowPrivateTargets,
+            retryBaseMs: config.subscriptions.retryBaseMs,
+            orderingKey: orderingKeyFor(entities.model),
+          })
+        : undefined;
+    await delivery?.start();
     if (config.metricsPort !== null) {
       metricsServer = await serveMetrics({ port: config.metricsPort, host: config.http.host, metrics, bus, store, version: packageVersion() });
       logger.info({ port: metricsServer.port }, 'metrics listening');
@@ -88,19 +108,26 @@ export async function runServices(
     const openBusRef = bus;
     const openGateway = gateway;
     const openMetrics = metricsServer;
+    const openDelivery = delivery;
+    let stopping: Promise<void> | undefined;
+    const stopAll = async (): Promise<void> => {
+      await openGateway?.stop();
+      await openMetrics?.close();
+      await worker?.stop({ timeoutMs: 10_000 });
+      await openDelivery?.stop();
+      await openBusRef.stop();
+      await store.close();
+    };
     return {
       ...(gateway !== undefined ? { gateway } : {}),
       ...(worker !== undefined ? { worker } : {}),
+      ...(delivery !== undefined ? { delivery } : {}),
       ...(address !== undefined ? { address } : {}),
-      async stop() {
-        await openGateway?.stop();
-        await openMetrics?.close();
-        await worker?.stop({ timeoutMs: 10_000 });
-        await openBusRef.stop();
-        await store.close();
-      },
+      // Stopping twice (a signal during a stop, a test's cleanup) waits for the one stop.
+      stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
+    await delivery?.stop().catch(() => undefined);
     await gateway?.stop().catch(() => undefined);
     await metricsServer?.close().catch(() => undefined);
     await bus?.stop().catch(() => undefined);

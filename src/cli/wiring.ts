@@ -4,6 +4,8 @@ import { loadConfig, type SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compileEntities, loadEntityFile, type EntityDefinition, type EntityModel } from '../entities/index.js';
 import { createEntityTables, createSqlStore, type StorePort } from '../store/index.js';
+import type { EventEnvelope } from '../envelope/index.js';
+import { loadSubscriptionFile, type SubscriptionInput } from '../subscriptions/index.js';
 
 /** The package version, for /health and logs. */
 export function packageVersion(): string {
@@ -14,7 +16,11 @@ export function packageVersion(): string {
 /** Reads the configuration from the process environment (the only place that does). */
 export function configFromEnvironment(): SluiceConfig {
   const defaultEntities = './sluice.entities.yaml';
-  return loadConfig(process.env, { defaultEntitiesFile: existsSync(defaultEntities) ? defaultEntities : null });
+  const defaultSubscriptions = './sluice.subscriptions.yaml';
+  return loadConfig(process.env, {
+    defaultEntitiesFile: existsSync(defaultEntities) ? defaultEntities : null,
+    defaultSubscriptionsFile: existsSync(defaultSubscriptions) ? defaultSubscriptions : null,
+  });
 }
 
 /** The bus the configuration names: JetStream when NATS_URL is set. */
@@ -81,4 +87,34 @@ export async function loadEntities(config: SluiceConfig, logger?: Logger): Promi
   const definitions = await loadEntityFile(config.entitiesFile);
   logger?.info({ file: config.entitiesFile, entities: definitions.map((d) => d.name) }, 'entities loaded');
   return { definitions, model: compileEntities(definitions) };
+}
+
+/** The subscription file's definitions; null when no file is configured (those in the database stay). */
+export async function loadSubscriptions(config: SluiceConfig, logger?: Logger): Promise<Array<SubscriptionInput & { secret: string }> | null> {
+  if (config.subscriptions.file === null) return null;
+  const inputs = await loadSubscriptionFile(config.subscriptions.file, process.env);
+  logger?.info({ file: config.subscriptions.file, subscriptions: inputs.map((s) => s.name) }, 'subscriptions declared');
+  // The file parser refuses a declared subscription without a secret.
+  return inputs as Array<SubscriptionInput & { secret: string }>;
+}
+
+const keyDecoder = new TextDecoder();
+
+/**
+ * The key an `ordered` subscription keeps in order: the entity key (the values of the key
+ * fields of the entity the event maps to, read from its JSON data), else the event id.
+ */
+export function orderingKeyFor(model: EntityModel | null): (envelope: EventEnvelope) => string {
+  return (envelope) => {
+    const entity = model?.route(envelope.type, envelope.entity) ?? null;
+    if (entity === null) return envelope.id;
+    try {
+      const data = JSON.parse(keyDecoder.decode(envelope.data)) as Record<string, unknown>;
+      const values = entity.definition.key.map((k) => data?.[k]);
+      if (values.some((v) => v === undefined || v === null)) return envelope.id;
+      return `${entity.definition.name}:${JSON.stringify(values)}`;
+    } catch {
+      return envelope.id;
+    }
+  };
 }

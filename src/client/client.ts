@@ -5,6 +5,13 @@ import type {
   BatchOptions,
   BatchResult,
   CloudEventResult,
+  CreatedSubscription,
+  DeliveryAttempt,
+  DeliveryPage,
+  DeliveryState,
+  SubscriptionChange,
+  SubscriptionDefinition,
+  SubscriptionStatus,
   EventPage,
   HealthReport,
   ListFilter,
@@ -200,7 +207,10 @@ export class SluiceClient {
       typeof what === 'string'
         ? await this.#call('POST', `/replay/${encodeURIComponent(what)}`, {})
         : await this.#call('POST', '/replay', {
-            body: JSON.stringify('ids' in what ? { ids: what.ids } : replayRange(what)),
+            body: JSON.stringify({
+              ...('ids' in what ? { ids: what.ids } : replayRange(what)),
+              ...(what.subscription !== undefined ? { subscription: what.subscription } : {}),
+            }),
             contentType: 'application/json',
           });
     return expect<ReplayAccepted>(answer, [200, 202]);
@@ -210,6 +220,82 @@ export class SluiceClient {
   async replayStatus(replayId: string, options: CallOptions = {}): Promise<ReplayStatus> {
     const answer = await this.#call('GET', `/replay/${encodeURIComponent(replayId)}`, { signal: options.signal });
     return expect<ReplayStatus>(answer, [200]);
+  }
+
+  /** Every subscription with its delivery counts (`GET /subscriptions`; scope `admin`). */
+  async subscriptions(options: CallOptions = {}): Promise<SubscriptionStatus[]> {
+    const answer = await this.#call('GET', '/subscriptions', { signal: options.signal });
+    return expect<{ subscriptions: SubscriptionStatus[] }>(answer, [200]).subscriptions;
+  }
+
+  /** One subscription: pending, delivered and failed counts, the last error. */
+  async subscription(name: string, options: CallOptions = {}): Promise<SubscriptionStatus> {
+    const answer = await this.#call('GET', `/subscriptions/${encodeURIComponent(name)}`, { signal: options.signal });
+    return expect<SubscriptionStatus>(answer, [200]);
+  }
+
+  /** Creates a subscription; the answer holds its secret, shown this once. */
+  async createSubscription(definition: SubscriptionDefinition): Promise<CreatedSubscription> {
+    const answer = await this.#call('POST', '/subscriptions', { body: JSON.stringify(definition), contentType: 'application/json' });
+    return expect<CreatedSubscription>(answer, [201]);
+  }
+
+  /** Changes a subscription (`paused`, `url`, types, filter, limits). */
+  async updateSubscription(name: string, change: SubscriptionChange): Promise<SubscriptionStatus> {
+    const answer = await this.#call('PATCH', `/subscriptions/${encodeURIComponent(name)}`, { body: JSON.stringify(change), contentType: 'application/json' });
+    return expect<SubscriptionStatus>(answer, [200]);
+  }
+
+  /** Stops delivering (events wait on the bus) until `resumeSubscription`. */
+  async pauseSubscription(name: string): Promise<SubscriptionStatus> {
+    return this.updateSubscription(name, { paused: true });
+  }
+
+  async resumeSubscription(name: string): Promise<SubscriptionStatus> {
+    return this.updateSubscription(name, { paused: false });
+  }
+
+  /** Removes a subscription and its delivery log. */
+  async deleteSubscription(name: string): Promise<void> {
+    const answer = await this.#call('DELETE', `/subscriptions/${encodeURIComponent(name)}`, {});
+    if (answer.status !== 204) throw apiError(answer);
+  }
+
+  /** A page of a subscription's deliveries, newest first, each with its attempts. */
+  async deliveries(name: string, filter: { status?: DeliveryState; cursor?: string; limit?: number } = {}, options: CallOptions = {}): Promise<DeliveryPage> {
+    const answer = await this.#call('GET', `/subscriptions/${encodeURIComponent(name)}/deliveries`, {
+      query: { status: filter.status, cursor: filter.cursor, limit: filter.limit },
+      signal: options.signal,
+    });
+    return expect<DeliveryPage>(answer, [200]);
+  }
+
+  /** Every attempt to deliver one event, to every subscription, oldest first. */
+  async eventDeliveries(id: string, options: CallOptions = {}): Promise<DeliveryAttempt[]> {
+    const answer = await this.#call('GET', `/events/${encodeURIComponent(id)}/deliveries`, { signal: options.signal });
+    return expect<{ deliveries: DeliveryAttempt[] }>(answer, [200]).deliveries;
+  }
+
+  /**
+   * Re-delivers a subscription's failed deliveries (its dead letters) to it alone: their ids
+   * are read page by page and replayed in requests of up to 10 000 ids.
+   */
+  async replayFailed(name: string): Promise<{ replayed: number; replay_ids: string[] }> {
+    const ids: string[] = [];
+    for (let cursor: string | undefined; ; ) {
+      const page = await this.deliveries(name, { status: 'failed', limit: 500, ...(cursor !== undefined ? { cursor } : {}) });
+      ids.push(...page.deliveries.map((d) => d.event_id));
+      if (page.next_cursor === null) break;
+      cursor = page.next_cursor;
+    }
+    const replayIds: string[] = [];
+    let replayed = 0;
+    for (let start = 0; start < ids.length; start += 10_000) {
+      const accepted = await this.replay({ ids: ids.slice(start, start + 10_000), subscription: name });
+      replayIds.push(accepted.replay_id);
+      replayed += accepted.replayed;
+    }
+    return { replayed, replay_ids: replayIds };
   }
 
   /** The gateway's health. A degraded gateway (503) resolves too, with `status: 'degraded'`. */

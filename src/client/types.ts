@@ -84,9 +84,13 @@ export interface ListFilter {
 }
 
 /** What to replay: explicit ids, or a type pattern with an optional time range. */
-export type ReplayRequest =
+export type ReplayRequest = (
   | { ids: string[] }
-  | { type: string; since?: string | Date; until?: string | Date };
+  | { type: string; since?: string | Date; until?: string | Date }
+) & {
+  /** Re-deliver to this subscription only (the database and other subscriptions are left alone). */
+  subscription?: string;
+};
 
 /** `202` answer of `POST /replay`. */
 export interface ReplayAccepted {
@@ -156,4 +160,93 @@ export interface SluiceClientOptions {
   maxRetryDelayMs?: number;
   /** The fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+}
+
+/** What `POST /subscriptions` takes (and a subscription file declares). */
+export interface SubscriptionDefinition {
+  name: string;
+  /** Event types or NATS-style patterns (`order.*`, `order.>`). */
+  types: string[];
+  url: string;
+  /** `whsec_…`; generated when left out (and returned once by `createSubscription`). */
+  secret?: string;
+  /** The event's JSON data must contain this document. */
+  filter?: unknown;
+  max_attempts?: number;
+  /** `"10s"`, `"500ms"`, or a number of seconds. */
+  timeout?: string | number;
+  max_in_flight?: number;
+  ordered?: boolean;
+  paused?: boolean;
+}
+
+/** A subscription as the API shows it (never its secret). */
+export interface Subscription {
+  name: string;
+  types: string[];
+  url: string;
+  filter: unknown;
+  max_attempts: number;
+  timeout: string;
+  max_in_flight: number;
+  ordered: boolean;
+  paused: boolean;
+  /** `file`: declared in the subscription file (change it there); `api`: created through the API. */
+  origin: 'file' | 'api';
+  created_at: string;
+  updated_at: string;
+}
+
+/** `GET /subscriptions/{name}`: the subscription with where its deliveries stand. */
+export interface SubscriptionStatus extends Subscription {
+  /** Events not yet delivered nor failed: waiting on the bus, in flight, or between attempts. */
+  pending: number;
+  delivered: number;
+  /** Given up after `max_attempts`: the subscription's dead letters (`replayFailed` sends them again). */
+  failed: number;
+  retrying: number;
+  last_error: { event_id: string; at: string; status_code: number | null; error: string | null } | null;
+}
+
+/** `201` answer of `POST /subscriptions`: the one time the secret is shown. */
+export interface CreatedSubscription extends Subscription {
+  secret: string;
+}
+
+/** What `PATCH /subscriptions/{name}` may change. */
+export type SubscriptionChange = Partial<Omit<SubscriptionDefinition, 'name' | 'secret'>>;
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One try at delivering an event to a subscription's endpoint. */
+export interface DeliveryAttempt {
+  subscription: string;
+  event_id: string;
+  attempt: number;
+  attempted_at: string;
+  /** The endpoint's HTTP status; null when it did not answer (timeout, refused connection). */
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  outcome: 'delivered' | 'retry' | 'failed';
+  replay_id?: string;
+}
+
+/** One event's delivery to one subscription, with its attempts. */
+export interface Delivery {
+  event_id: string;
+  event_type: string;
+  status: DeliveryState;
+  attempts: number;
+  status_code: number | null;
+  error: string | null;
+  first_attempt_at: string;
+  last_attempt_at: string;
+  attempt_log: DeliveryAttempt[];
+}
+
+/** `GET /subscriptions/{name}/deliveries`: newest first. */
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  next_cursor: string | null;
 }

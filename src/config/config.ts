@@ -51,6 +51,14 @@ export interface SluiceConfig {
     readonly batchSize: number;
     readonly ackWaitMs: number;
   };
+  readonly subscriptions: {
+    /** Null: no subscription file (the API can still add subscriptions). */
+    readonly file: string | null;
+    /** Deliveries may go to loopback, private and link-local addresses. */
+    readonly allowPrivateTargets: boolean;
+    /** The first retry's delay; it doubles with each attempt (at most 10 minutes). */
+    readonly retryBaseMs: number;
+  };
   readonly metricsPort: number | null;
   /** Null: keep the archive for ever. */
   readonly archiveRetentionMs: number | null;
@@ -92,7 +100,7 @@ export function readVariables(env: Env): VariableValues {
  * tests). Throws ConfigError on the first mistake. `defaultEntitiesFile` is the path used
  * when SLUICE_ENTITIES is unset and that file exists (the CLI checks the file system).
  */
-export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | null } = {}): SluiceConfig {
+export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | null; defaultSubscriptionsFile?: string | null } = {}): SluiceConfig {
   const v = readVariables(env);
   if ((v.NATS_TLS_CERT === undefined) !== (v.NATS_TLS_KEY === undefined)) {
     throw new ConfigError(v.NATS_TLS_CERT === undefined ? 'NATS_TLS_CERT' : 'NATS_TLS_KEY', 'mutual TLS needs both NATS_TLS_CERT and NATS_TLS_KEY');
@@ -138,6 +146,11 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       maxDeliver: v.SLUICE_MAX_DELIVER,
       batchSize: v.SLUICE_WORKER_BATCH,
       ackWaitMs: v.SLUICE_ACK_WAIT,
+    },
+    subscriptions: {
+      file: v.SLUICE_SUBSCRIPTIONS ?? options.defaultSubscriptionsFile ?? null,
+      allowPrivateTargets: v.SLUICE_SUBSCRIPTION_PRIVATE_TARGETS === 'allow',
+      retryBaseMs: v.SLUICE_DELIVERY_BACKOFF,
     },
     metricsPort: v.METRICS_PORT,
     archiveRetentionMs: v.SLUICE_ARCHIVE_RETENTION,

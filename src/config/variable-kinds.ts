@@ -82,8 +82,16 @@ export function optionalInteger(spec: { min: number; max: number; doc: string; u
 }
 
 /** A duration (`30s`, `7d`) in milliseconds. */
-export function duration(spec: { default: string; doc: string }): Variable<number> {
-  return { default: spec.default, doc: spec.doc, read: (t) => durationOf(t ?? spec.default) };
+export function duration(spec: { default: string; doc: string; max?: { ms: number; why: string } }): Variable<number> {
+  return {
+    default: spec.default,
+    doc: spec.doc,
+    read: (t) => {
+      const value = durationOf(t ?? spec.default);
+      if (spec.max !== undefined && value > spec.max.ms) throw new VariableProblem(`"${t}" is longer than ${spec.max.ms} ms, the most it can be: ${spec.max.why}`);
+      return value;
+    },
+  };
 }
 
 /** A duration in milliseconds, or null when unset. */

@@ -15,6 +15,13 @@ import {
 } from './variable-kinds.js';
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
+/**
+ * A publish that got no ack answers 503, and must do so within 5 s (SPEC). The wait's deadline
+ * is checked every 100 ms and the request is read and answered around it: 4.5 s leaves 400 ms.
+ */
+const PUBLISH_TIMEOUT_LIMIT = { ms: 4500, why: 'a publish that gets no ack must be answered 503 within 5 s, and reading and answering the request takes some of them' };
+/** Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms. */
+const NODE_TIMER_LIMIT = { ms: 2 ** 31 - 1, why: 'timers hold at most 2^31-1 ms (about 24.8 days); a longer wait would fire at once' };
 const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const NATS_SERVER = /^(nats|tls|wss?):\/\/[^\s]+$|^[^\s/:]+(:\d+)?$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -43,8 +50,8 @@ export const VARIABLES = {
     check: (s) => (SUBJECT_PREFIX.test(s) && typePatternProblem(s) === null ? null : `"${s}" is not a subject prefix; use dot-separated tokens without wildcards`),
   }),
   STREAM_MAX_AGE: duration({ default: '7d', doc: 'stream max age (24h, 7d)' }),
-  STREAM_MAX_MSGS: limit({ of: 'count', doc: 'stream max messages' }),
-  STREAM_MAX_BYTES: limit({ of: 'size', doc: 'stream max bytes (1GB)' }),
+  STREAM_MAX_MSGS: limit({ of: 'count', doc: 'stream max messages; when reached, new events get 503 (accepted ones are never dropped)' }),
+  STREAM_MAX_BYTES: limit({ of: 'size', doc: 'stream max bytes (1GB); when reached, new events get 503 (accepted ones are never dropped)' }),
   STREAM_REPLICAS: integer({ default: '1', min: 1, max: 5, doc: 'JetStream replicas (3 in a cluster)' }),
   STREAM_DUPLICATE_WINDOW: duration({ default: '2m', doc: 'how long the stream remembers an idempotency key (the database remembers for ever)' }),
   NATS_USER: optionalText({ doc: 'NATS user (with NATS_PASSWORD)' }),
@@ -56,8 +63,8 @@ export const VARIABLES = {
   NATS_TLS_CERT: optionalText({ doc: 'client certificate for mutual TLS (with NATS_TLS_KEY)' }),
   NATS_TLS_KEY: optionalText({ doc: 'client key for mutual TLS (with NATS_TLS_CERT)' }),
   NATS_CONNECT_ATTEMPTS: integer({ default: '5', min: 1, max: 1000, doc: 'first-connection attempts; after it, reconnects for ever' }),
-  NATS_CONNECT_DELAY: duration({ default: '500ms', doc: 'delay between first-connection attempts' }),
-  SLUICE_PUBLISH_TIMEOUT: duration({ default: '4s', doc: 'longest wait for a JetStream ack before answering 503' }),
+  NATS_CONNECT_DELAY: duration({ default: '500ms', doc: 'delay between first-connection attempts', max: NODE_TIMER_LIMIT }),
+  SLUICE_PUBLISH_TIMEOUT: duration({ default: '4s', doc: 'longest wait for a JetStream ack before answering 503; at most 4500ms, so the 503 comes within 5 s', max: PUBLISH_TIMEOUT_LIMIT }),
   DATABASE_URL: optionalText({
     unset: 'embedded database',
     doc: 'PostgreSQL connection string',
@@ -70,6 +77,14 @@ export const VARIABLES = {
     unset: 'open',
     doc: 'comma-separated API keys; requests then need Authorization: Bearer KEY (health, metrics and docs stay open)',
   }),
+  SLUICE_SUBSCRIPTIONS: optionalText({ unset: './sluice.subscriptions.yaml when it exists', doc: 'subscriptions declared in a file; the API can add more' }),
+  SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: choice({
+    default: 'refuse',
+    choices: ['refuse', 'allow'] as const,
+    doc: 'allow: subscriptions may deliver to loopback, private and link-local addresses',
+    problem: (s) => `"${s}" is not allowed; use allow or refuse`,
+  }),
+  SLUICE_DELIVERY_BACKOFF: duration({ default: '1s', doc: "a subscription's first retry delay; it doubles with each attempt, at most 10m" }),
   SLUICE_MAX_INFLIGHT: integer({ default: '4096', min: 1, max: 1_000_000, doc: 'events being published at once; past it the gateway answers 429' }),
   METRICS_PORT: optionalInteger({ min: 0, max: 65535, doc: 'an extra port serving /metrics and /health (for a worker)' }),
   SLUICE_CONSUMER: text({
@@ -79,7 +94,7 @@ export const VARIABLES = {
   }),
   SLUICE_MAX_DELIVER: integer({ default: '5', min: 1, max: 1000, doc: 'failed deliveries caused by the event itself (never an unreachable database) before it is failed and dead-lettered' }),
   SLUICE_WORKER_BATCH: integer({ default: '1000', min: 1, max: 10_000, doc: 'events per worker transaction' }),
-  SLUICE_ACK_WAIT: duration({ default: '30s', doc: 'JetStream ack wait of the worker consumer' }),
+  SLUICE_ACK_WAIT: duration({ default: '30s', doc: 'JetStream ack wait of the worker consumer (at most 2^31-1 ms, about 24.8 days)', max: NODE_TIMER_LIMIT }),
   MAX_BODY_BYTES: size({ default: '1MiB', doc: 'largest request body (KB/MB are 10^3/10^6, KiB/MiB 2^10/2^20)' }),
   MAX_BATCH_EVENTS: integer({ default: '10000', min: 1, max: 1_000_000, doc: 'most events in one batch request' }),
   SLUICE_ARCHIVE_RETENTION: optionalDuration({ unset: 'keep all', doc: 'drop archive day-partitions older than this (90d)' }),

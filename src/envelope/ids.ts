@@ -30,16 +30,30 @@ export function newEventId(): string {
 }
 
 /**
- * The id of an event sent with an idempotency key. The same key always yields the same id,
- * so a repeat is dropped by JetStream's duplicate window and, after it, by the database.
+ * The id of an event sent with an idempotency key. The same key on the same event type always
+ * yields the same id, so a repeat is dropped by JetStream's duplicate window and, after it, by
+ * the database. The type is part of the name: one key used for two types is two events (earlier
+ * versions named the key alone, and the second type's event was dropped as a repeat). A type holds no
+ * newline, so `type\nkey` names one pair only.
  */
-export function idFromIdempotencyKey(key: string): string {
-  return uuidV5(`key:${key}`, IDEMPOTENCY_NAMESPACE);
+export function idFromIdempotencyKey(type: string, key: string): string {
+  return uuidV5(utf8(`key:${type}\n${key}`), IDEMPOTENCY_NAMESPACE);
 }
 
 /** The id of a CloudEvent identified by its producer's `source` + `id`. */
 export function idFromCloudEvent(source: string, id: string): string {
-  return uuidV5(`ce:${source}\n${id}`, IDEMPOTENCY_NAMESPACE);
+  return uuidV5(utf8(`ce:${source}\n${id}`), IDEMPOTENCY_NAMESPACE);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A name's UTF-8 bytes, as uuid encodes a string itself (the same ids), except that an
+ * unpaired surrogate becomes U+FFFD instead of throwing URIError (a 500 for a key sent through
+ * the bus library, or for a CloudEvent whose source held one).
+ */
+function utf8(name: string): Uint8Array {
+  return encoder.encode(name);
 }
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   request_timeout: 408,
   body_too_large: 413,
   batch_too_large: 413,

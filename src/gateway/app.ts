@@ -22,6 +22,7 @@ import { registerListEvents } from './routes/list-events.js';
 import { registerLookups } from './routes/lookup.js';
 import { registerOperate } from './routes/operate.js';
 import { registerReplay } from './routes/replay.js';
+import { registerSubscriptions } from './routes/subscriptions.js';
 import { StoreHealth } from './store-health.js';
 
 export interface GatewayOptions {
@@ -108,6 +109,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   registerLookups(app, context);
   registerListEvents(app, context);
   registerReplay(app, context);
+  registerSubscriptions(app, context);
   registerOperate(app, context, storeHealth);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of options.plugins ?? []) await plugin(app);

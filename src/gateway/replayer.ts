@@ -29,8 +29,8 @@ export class Replayer {
     private readonly consumer: string,
   ) {}
 
-  /** Records and starts a replay; null when nothing matches. */
-  async start(selector: ReplaySelector): Promise<StartedReplay | null> {
+  /** Records and starts a replay; null when nothing matches. `target`: re-deliver to that subscription only. */
+  async start(selector: ReplaySelector, target?: string): Promise<StartedReplay | null> {
     // A range is counted below the ack floor, where no slower worker can still add an event to
     // it; so the count and what is later published are the same set.
     const floor = selector.ids === undefined ? (await this.bus.consumerLag(this.consumer))?.ackFloor : undefined;
@@ -43,23 +43,23 @@ export class Replayer {
     // A range ends at the newest event it matched now, so what it publishes is what it counted.
     const bounded: ReplaySelector = selector.ids === undefined && maxSeq !== undefined ? { ...selector, maxSeq } : counted;
     await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, bounded);
-    const job = this.run(replayId, matched, bounded).finally(() => this.running.delete(job));
+    const job = this.run(replayId, matched, bounded, target).finally(() => this.running.delete(job));
     this.running.add(job);
     return { replayId, matched, unknown };
   }
 
-  private async run(replayId: string, matched: number, selector: ReplaySelector): Promise<void> {
+  private async run(replayId: string, matched: number, selector: ReplaySelector, target: string | undefined): Promise<void> {
     let published = 0;
     try {
       for await (const page of this.store.selectForReplay(selector, PAGE_SIZE)) {
-        const acks = await this.bus.publishMany(page.map((event) => ({ envelope: toEnvelope(event), replay: { originalSeq: event.streamSeq, replayId } })));
+        const acks = await this.bus.publishMany(page.map((event) => ({ envelope: toEnvelope(event), replay: target === undefined ? { originalSeq: event.streamSeq, replayId } : { originalSeq: event.streamSeq, replayId, target } })));
         const failure = acks.find((a) => a instanceof Error);
         if (failure !== undefined) throw failure;
         published += page.length;
         await this.store.saveReplay({ replayId, status: 'running', matched, published, error: null });
       }
       await this.store.saveReplay({ replayId, status: 'done', matched, published, error: null });
-      this.logger.info({ replayId, published }, 'replay done');
+      this.logger.info({ replayId, published, ...(target !== undefined ? { subscription: target } : {}) }, 'replay done');
     } catch (error) {
       const message = asError(error).message;
       this.logger.warn({ replayId, published, err: message }, 'replay failed');

@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   DEFAULT_SOURCE,
+  envelopeAttributesProblem,
+  eventTimeProblem,
+  eventTimeUtc,
   eventTypeProblem,
   idFromCloudEvent,
   idFromIdempotencyKey,
@@ -12,7 +15,6 @@ import { SluiceError } from '../errors/index.js';
 /** CloudEvents attributes the gateway sets itself; other `ce-*` headers become extensions. */
 const CORE_CE_HEADERS = new Set(['ce-id', 'ce-source', 'ce-type', 'ce-specversion', 'ce-subject', 'ce-time', 'ce-datacontenttype', 'ce-dataschema', 'ce-originid']);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_KEY_LENGTH = 512;
 const encoder = new TextEncoder();
 
@@ -39,24 +41,23 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
   const typeProblem = eventTypeProblem(input.type);
   if (typeProblem !== null) throw new SluiceError('invalid_event_type', typeProblem);
   const source = input.source ?? DEFAULT_SOURCE;
-  if (input.time !== undefined && !isRfc3339(input.time)) {
-    throw new SluiceError('invalid_cloudevent', `time "${input.time.slice(0, 40)}" is not an RFC 3339 timestamp`);
-  }
+  const timeProblem = input.time === undefined ? null : eventTimeProblem(input.time);
+  if (timeProblem !== null) throw new SluiceError('invalid_cloudevent', timeProblem);
   if (input.idempotencyKey !== undefined && input.idempotencyKey.length > MAX_KEY_LENGTH) {
     throw new SluiceError('invalid_body', `the idempotency key is longer than ${MAX_KEY_LENGTH} characters`);
   }
   const id =
     input.idempotencyKey !== undefined
-      ? idFromIdempotencyKey(input.idempotencyKey)
+      ? idFromIdempotencyKey(input.type, input.idempotencyKey)
       : input.cloudEventId !== undefined
         ? idFromCloudEvent(source, input.cloudEventId)
         : newEventId();
-  return {
+  const envelope: EventEnvelope = {
     id,
     type: input.type,
     source,
     // Normalised to UTC so the event reads the same from the bus and from the archive.
-    time: input.time === undefined ? input.receivedAt : new Date(input.time).toISOString(),
+    time: input.time === undefined ? input.receivedAt : eventTimeUtc(input.time),
     receivedAt: input.receivedAt,
     data: input.data ?? encoder.encode(input.dataText),
     ...(input.subject !== undefined ? { subject: input.subject } : {}),
@@ -65,10 +66,14 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
     ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
     ...(input.extensions !== undefined ? { extensions: input.extensions } : {}),
   };
+  const problem = envelopeAttributesProblem(envelope);
+  if (problem !== null) throw new SluiceError('invalid_cloudevent', problem);
+  return envelope;
 }
 
+/** An RFC 3339 time PostgreSQL can compare with (query parameters as well as event times). */
 export function isRfc3339(text: string): boolean {
-  return RFC3339.test(text) && !Number.isNaN(Date.parse(text));
+  return eventTimeProblem(text) === null;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

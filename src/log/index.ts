@@ -15,6 +15,8 @@ const REDACT = [
   'token',
   'apiKeys',
   'nkeySeed',
+  'secret',
+  '*.secret',
   '*.password',
   '*.token',
   '*.apiKeys',

@@ -18,6 +18,10 @@ export interface SluiceMetrics {
   readonly workerBatchSize: Histogram;
   readonly consumerPending: Gauge<'stream' | 'consumer'>;
   readonly consumerAckPending: Gauge<'stream' | 'consumer'>;
+  /** Delivery attempts to subscriptions' endpoints; `outcome`: delivered, retry, failed. */
+  readonly deliveries: Counter<'subscription' | 'outcome'>;
+  readonly deliveryDuration: Histogram<'subscription'>;
+  readonly subscriptionPending: Gauge<'subscription'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): SluiceMetrics {
@@ -51,5 +55,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
     workerBatchSize: new Histogram({ name: 'sluice_worker_batch_events', help: 'Events per worker batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers }),
     consumerPending: new Gauge({ name: 'sluice_consumer_pending_messages', help: 'Messages not yet delivered (JetStream num_pending)', labelNames: ['stream', 'consumer'], registers }),
     consumerAckPending: new Gauge({ name: 'sluice_consumer_ack_pending_messages', help: 'Messages delivered, not yet acknowledged (num_ack_pending)', labelNames: ['stream', 'consumer'], registers }),
+    deliveries: new Counter({ name: 'sluice_deliveries_total', help: 'Delivery attempts to subscriptions, by outcome (delivered, retry, failed)', labelNames: ['subscription', 'outcome'], registers }),
+    deliveryDuration: new Histogram({
+      name: 'sluice_delivery_duration_seconds',
+      help: "Time from sending a delivery to the endpoint's answer (or the error)",
+      labelNames: ['subscription'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    subscriptionPending: new Gauge({
+      name: 'sluice_subscription_pending_messages',
+      help: "Events a subscription has still to deliver (its consumer's pending and unacknowledged messages)",
+      labelNames: ['subscription'],
+      registers,
+    }),
   };
 }

@@ -1,5 +1,10 @@
 export type {
   AttemptRecord,
+  DeliveryAttempt,
+  DeliveryRecord,
+  DeliveryState,
+  SubscriptionCounts,
+  SubscriptionRecords,
   EventQuery,
   MessageState,
   MessageStatusRecord,

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../envelope/index.js';
 import type { EntityDefinition, EventRows, RowReference } from '../entities/index.js';
+import type { Subscription, SubscriptionInput, SubscriptionPatch } from '../subscriptions/index.js';
 
 export type MessageState = 'accepted' | 'processing' | 'persisted' | 'failed';
 
@@ -95,12 +96,74 @@ export interface ReplayProgress {
   readonly error: string | null;
 }
 
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One try at delivering an event to a subscription's endpoint. */
+export interface DeliveryAttempt {
+  readonly subscriptionId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** 1-based, counted by the bus (a replay starts again at 1). */
+  readonly attempt: number;
+  /** RFC 3339. */
+  readonly attemptedAt: string;
+  /** The endpoint's HTTP status; null when there was no answer. */
+  readonly statusCode: number | null;
+  /** Why it did not count as delivered (timeout, refused connection, the status); null when delivered. */
+  readonly error: string | null;
+  readonly durationMs: number;
+  /** `retry`: it will be tried again; `failed`: given up (the subscription's dead letter). */
+  readonly outcome: 'delivered' | 'retry' | 'failed';
+  readonly replayId?: string;
+}
+
+/** Where one event's delivery to one subscription stands. */
+export interface DeliveryRecord {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly status: DeliveryState;
+  readonly attempts: number;
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  readonly firstAttemptAt: string;
+  readonly lastAttemptAt: string;
+  /** Orders the listing (newest first); the cursor. */
+  readonly position: number;
+}
+
+export interface SubscriptionCounts {
+  readonly delivered: number;
+  readonly failed: number;
+  /** Tried and waiting for another attempt. */
+  readonly retrying: number;
+  readonly lastError: { readonly eventId: string; readonly at: string; readonly statusCode: number | null; readonly error: string | null } | null;
+}
+
+/** Subscriptions and their delivery log (tables `sluice.subscriptions`, `sluice.deliveries`, `sluice.delivery_attempts`). */
+export interface SubscriptionRecords {
+  list(): Promise<Subscription[]>;
+  get(name: string): Promise<Subscription | null>;
+  /** Null when the name is taken. */
+  create(input: SubscriptionInput & { secret: string }): Promise<Subscription | null>;
+  update(name: string, patch: SubscriptionPatch): Promise<Subscription | null>;
+  remove(name: string): Promise<boolean>;
+  /** Makes the declared subscriptions (the file's) exactly these: adds, updates, removes; returns what changed by name. */
+  syncDeclared(inputs: ReadonlyArray<SubscriptionInput & { secret: string }>): Promise<{ added: string[]; removed: string[] }>;
+  recordAttempts(attempts: readonly DeliveryAttempt[]): Promise<void>;
+  counts(subscriptionId: string): Promise<SubscriptionCounts>;
+  /** Newest first; `beforePosition` continues a listing. */
+  deliveries(subscriptionId: string, query: { status?: DeliveryState; beforePosition?: number; limit: number }): Promise<DeliveryRecord[]>;
+  /** Attempts of these events, oldest first; for one subscription when given. */
+  attempts(eventIds: readonly string[], subscriptionId?: string): Promise<Array<Omit<DeliveryAttempt, 'eventType'>>>;
+}
+
 /**
  * The database port: migrations, the archive, message status, entity tables. Adapters:
  * PostgreSQL (`postgres/`) and the embedded PostgreSQL (`embedded/`), one SQL dialect.
  */
 export interface StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly subscriptions: SubscriptionRecords;
   /** Creates or upgrades the system tables and the given entities' tables. */
   migrate(entities?: readonly EntityDefinition[]): Promise<void>;
   /** Writes a batch in one transaction: archive rows, statuses, entity upserts. One outcome per item. */

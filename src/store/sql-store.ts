@@ -11,6 +11,7 @@ import type {
   ReplaySelector,
   StorePort,
   StoredEvent,
+  SubscriptionRecords,
   WriteItem,
   WriteOutcome,
 } from './port.js';
@@ -20,6 +21,7 @@ import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, updateSt
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { typeCondition } from './queries/type-pattern.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
+import { createSubscriptionRecords } from './subscription-records.js';
 
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
@@ -38,6 +40,7 @@ export function createSqlStore(client: SqlClient, options: { entityTables?: Enti
 
 class SqlStore implements StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly subscriptions: SubscriptionRecords;
   private readonly partitions = new Set<number>();
 
   constructor(
@@ -45,6 +48,7 @@ class SqlStore implements StorePort {
     private readonly entityTables: EntityTables | undefined,
   ) {
     this.kind = client.kind;
+    this.subscriptions = createSubscriptionRecords(client);
   }
 
   async migrate(entities: readonly EntityDefinition[] = []): Promise<void> {

@@ -129,7 +129,14 @@ export function createWorker(options: WorkerOptions): Worker {
     pauseMs = 0;
   };
 
-  const handleBatch = async (batch: readonly Delivery[]): Promise<void> => {
+  const handleBatch = async (all: readonly Delivery[]): Promise<void> => {
+    // A replay meant for one subscription changes nothing in the database: pass it by.
+    let batch = all;
+    if (all.some((d) => d.replayTarget !== undefined)) {
+      batch = all.filter((d) => d.replayTarget === undefined);
+      for (const d of all) if (d.replayTarget !== undefined) d.ack();
+    }
+    if (batch.length === 0) return;
     metrics.workerBatchSize.observe(batch.length);
     const items = await Promise.all(batch.map((d) => prepareItem(d, options.entities)));
     if (store.kind !== 'postgres' || batch.length < SPLIT_AT) return handlePart(items, batch);

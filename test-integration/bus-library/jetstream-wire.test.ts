@@ -34,7 +34,7 @@ test('an event published through the library carries the gateway headers and the
   const bus = createBus<{ 'job.created': { jobId: string } }>({ kind: 'jetstream', url: NATS_URL, stream, subjectPrefix });
   try {
     const result = await bus.publish('job.created', { jobId: 'j1' }, { source: '/billing', idempotencyKey: 'K1' });
-    assert.equal(result.id, idFromIdempotencyKey('K1'));
+    assert.equal(result.id, idFromIdempotencyKey('job.created', 'K1'));
     const stored = await jsm.streams.getMessage(stream, { seq: result.seq });
     assert.ok(stored !== null);
     assert.equal(stored.subject, subjectFor(subjectPrefix, 'job.created'));

@@ -30,7 +30,7 @@ test('publish keeps a given id and derives one from an idempotency key as the ga
   const given = await bus.publish('a.b', 1, { id: '0190F3A4-0000-7000-8000-000000000001' });
   assert.equal(given.id, '0190f3a4-0000-7000-8000-000000000001');
   const keyed = await bus.publish('a.b', 1, { idempotencyKey: 'order-7' });
-  assert.equal(keyed.id, idFromIdempotencyKey('order-7'));
+  assert.equal(keyed.id, idFromIdempotencyKey('a.b', 'order-7'));
   await bus.close();
 });
 

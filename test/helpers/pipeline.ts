@@ -23,6 +23,8 @@ export interface PipelineOptions {
   readonly env?: Record<string, string>;
   readonly gateway?: boolean;
   readonly worker?: boolean;
+  /** Deliver to subscriptions too (as `sluice dev` and `sluice worker` do). */
+  readonly deliver?: boolean;
   /** A database to use instead of a fresh one (not dropped by stop()). */
   readonly db?: TestDatabase;
   readonly natsUrl?: string;
@@ -52,6 +54,7 @@ export async function startTestPipeline(options: PipelineOptions = {}): Promise<
   const services = await runServices(config, silentLogger(), {
     gateway: options.gateway ?? true,
     worker: options.worker ?? true,
+    deliver: options.deliver ?? false,
     migrate: true,
   });
   return {

@@ -34,6 +34,25 @@ describe('configuration', () => {
     });
   });
 
+  it('refuses a publish timeout that would break the 503-within-5-s rule', () => {
+    assert.equal(loadConfig({ SLUICE_PUBLISH_TIMEOUT: '4500ms' }).nats.publishTimeoutMs, 4500);
+    for (const text of ['5s', '4501ms', '1m']) {
+      assert.throws(() => loadConfig({ SLUICE_PUBLISH_TIMEOUT: text }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.variable, 'SLUICE_PUBLISH_TIMEOUT');
+        assert.match(e.message, /longer than 4500 ms.*503 within 5 s/);
+        return true;
+      });
+    }
+  });
+
+  it('refuses an ack wait or connect delay beyond what a Node timer holds (2^31-1 ms)', () => {
+    assert.equal(loadConfig({ SLUICE_ACK_WAIT: '24d' }).worker.ackWaitMs, 24 * 86_400_000);
+    for (const [name, text] of [['SLUICE_ACK_WAIT', '25d'], ['SLUICE_ACK_WAIT', '2147483648ms'], ['NATS_CONNECT_DELAY', '4w']] as const) {
+      assert.throws(() => loadConfig({ [name]: text }), (e: unknown) => e instanceof ConfigError && e.variable === name && /2\^31-1 ms/.test(e.message));
+    }
+  });
+
   it('reads sizes in decimal and binary units', () => {
     assert.equal(parseSize('1MiB'), 1_048_576);
     assert.equal(parseSize('1MB'), 1_000_000);

@@ -32,8 +32,8 @@ describe('event types and patterns', () => {
 
 describe('ids', () => {
   it('derives the same id from the same idempotency key, and a different one from another', () => {
-    assert.equal(idFromIdempotencyKey('k'), idFromIdempotencyKey('k'));
-    assert.notEqual(idFromIdempotencyKey('k'), idFromIdempotencyKey('k2'));
+    assert.equal(idFromIdempotencyKey('a.b', 'k'), idFromIdempotencyKey('a.b', 'k'));
+    assert.notEqual(idFromIdempotencyKey('a.b', 'k'), idFromIdempotencyKey('a.b', 'k2'));
     assert.equal(idFromCloudEvent('/s', '1'), idFromCloudEvent('/s', '1'));
     assert.notEqual(idFromCloudEvent('/s', '1'), idFromCloudEvent('/t', '1'));
     assert.ok(isEventId(newEventId()));
@@ -54,6 +54,7 @@ describe('JSON text PostgreSQL can store', () => {
     assert.match(jsonTextProblem('['.repeat(1001) + ']'.repeat(1001)) ?? '', /nested deeper/);
     assert.equal(jsonTextProblem('['.repeat(999) + ']'.repeat(999)), null);
     assert.match(jsonTextProblem('1e999999') ?? '', /too large/);
+    assert.match(jsonTextProblem('{"x":1e-20000}') ?? '', /after the decimal point/);
     assert.equal(jsonTextProblem('{"note":"e1234567 in a string"}'), null);
   });
 });

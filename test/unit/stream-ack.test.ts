@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { parseStreamAck } from '../../src/bus/jetstream/ack-publisher.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -13,7 +14,9 @@ test('reads the acks JetStream sends: first time, duplicate, with a domain', () 
 
 test('turns an error answer or a malformed one into an Error', () => {
   const refused = parseStreamAck(bytes('{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}'));
-  assert.ok(refused instanceof Error && refused.message === 'maximum messages exceeded');
+  assert.ok(refused instanceof JetStreamApiError && refused.message === 'maximum messages exceeded');
+  assert.equal(refused.code, 10077, 'the API code travels with it, for the gateway to tell a full stream from an outage');
+  assert.equal(refused.status, 503);
   for (const text of ['', 'not json', 'null', '{"stream":"S"}', '{"seq":"1"}']) {
     const answer = parseStreamAck(bytes(text));
     assert.ok(answer instanceof Error && answer.message === 'invalid ack response', `${text}: ${String(answer)}`);

@@ -47,9 +47,11 @@ export class DurableConsumer {
     readonly name: string,
     private readonly log: MessageLog,
     private readonly onSaveError: (error: unknown) => void,
+    /** Where a consumer with no saved state starts: after this sequence. */
+    startAfterSeq = 0,
   ) {
     const stored = log.consumers.get(name);
-    this.floor = stored?.floor ?? 0;
+    this.floor = stored?.floor ?? startAfterSeq;
     this.acked = new Set((stored?.acked ?? []).filter((s) => s > this.floor));
     this.earlierCounts = new Map(stored?.counts ?? []);
     this.types = stored?.types;
@@ -120,6 +122,7 @@ export class DurableConsumer {
       streamSeq,
       deliveryCount: f.count,
       ...(message.r !== undefined ? { replayId: message.r.i } : {}),
+      ...(message.r?.t !== undefined ? { replayTarget: message.r.t } : {}),
       ack: () => once(() => this.settle(streamSeq)),
       term: () => once(() => this.settle(streamSeq)),
       nak: (delayMs: number) => once(() => this.retime(streamSeq, generation, Math.max(0, delayMs))),

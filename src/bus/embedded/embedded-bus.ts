@@ -147,11 +147,16 @@ class EmbeddedBus implements BusPort {
     }
   }
 
-  private consumerFor(durable: string): DurableConsumer {
+  private consumerFor(durable: string, startAt?: Date): DurableConsumer {
     let consumer = this.consumers.get(durable);
     if (consumer === undefined) {
-      consumer = new DurableConsumer(durable, this.opened(), (error) =>
-        this.options.logger?.error({ err: asError(error), consumer: durable }, 'embedded bus could not save consumer state'),
+      const log = this.opened();
+      const startAfterSeq = startAt !== undefined && log.consumers.get(durable) === undefined ? log.lastSeqBefore(startAt.getTime()) : 0;
+      consumer = new DurableConsumer(
+        durable,
+        log,
+        (error) => this.options.logger?.error({ err: asError(error), consumer: durable }, 'embedded bus could not save consumer state'),
+        startAfterSeq,
       );
       this.consumers.set(durable, consumer);
     }
@@ -160,7 +165,7 @@ class EmbeddedBus implements BusPort {
 
   async consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle> {
     this.opened();
-    const consumer = this.consumerFor(options.durable);
+    const consumer = this.consumerFor(options.durable, options.startAt);
     consumer.setTypes(options.types);
     consumer.ackWaitMs = options.ackWaitMs;
     const batchSize = Math.max(1, options.batchSize);
@@ -209,6 +214,14 @@ class EmbeddedBus implements BusPort {
     if (consumer !== undefined) return consumer.lag();
     if (log.consumers.get(durable) === undefined) return null;
     return this.consumerFor(durable).lag();
+  }
+
+  async deleteConsumer(durable: string): Promise<void> {
+    const log = this.opened();
+    for (const m of this.members) if (m.consumer.name === durable) m.stopping = true;
+    this.consumers.get(durable)?.wake();
+    this.consumers.delete(durable);
+    await log.consumers.remove(durable);
   }
 
   maxPayload(): number {

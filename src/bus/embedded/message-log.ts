@@ -60,6 +60,14 @@ export class MessageLog {
     this.lastDeadLetterSeq = this.meta.get('lastDeadLetterSeq') ?? 0;
   }
 
+  /** The last sequence stored before `timeMs` (0 when none): a consumer starting at that time begins after it. */
+  lastSeqBefore(timeMs: number): number {
+    for (const { key, value } of this.messages.getRange({ start: this.lastSeq, end: 0, reverse: true })) {
+      if (value.ts < timeMs) return key;
+    }
+    return 0;
+  }
+
   /** Called after every commit that added messages. */
   onCommit(listener: () => void): () => void {
     this.commitListeners.add(listener);

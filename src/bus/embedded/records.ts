@@ -10,7 +10,7 @@ export interface StoredMessage {
   readonly e: StoredEnvelope;
   readonly d: Uint8Array;
   /** Replay mark: original sequence and replay id. */
-  readonly r?: { readonly s: number; readonly i: string };
+  readonly r?: { readonly s: number; readonly i: string; readonly t?: string };
 }
 
 type StoredEnvelope = Omit<EventEnvelope, 'data'>;
@@ -54,7 +54,8 @@ export function storedEnvelope(envelope: EventEnvelope): StoredEnvelope {
 
 export function toStoredMessage(envelope: EventEnvelope, msgId: string, ts: number, replay?: ReplayMark): StoredMessage {
   const record = { m: msgId, ts, e: storedEnvelope(envelope), d: envelope.data };
-  return replay === undefined ? record : { ...record, r: { s: replay.originalSeq, i: replay.replayId } };
+  if (replay === undefined) return record;
+  return { ...record, r: replay.target === undefined ? { s: replay.originalSeq, i: replay.replayId } : { s: replay.originalSeq, i: replay.replayId, t: replay.target } };
 }
 
 export function envelopeOf(stored: { readonly e: StoredEnvelope; readonly d: Uint8Array }): EventEnvelope {

@@ -1,4 +1,5 @@
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { WaitingRing } from './waiting-ring.js';
 
 /** JetStream's answer to a publish. */
@@ -211,14 +212,17 @@ export function parseStreamAck(data: Uint8Array): StreamAck | Error {
   const text = decoder.decode(data);
   const usual = USUAL_ACK.exec(text);
   if (usual !== null) return { seq: Number(usual[1]), duplicate: usual[2] !== undefined };
-  let ack: { seq?: unknown; duplicate?: unknown; error?: { description?: string; code?: number } };
+  let ack: { seq?: unknown; duplicate?: unknown; error?: { description?: string; code?: number; err_code?: number } };
   try {
     ack = JSON.parse(text) as typeof ack;
   } catch {
     return new Error('invalid ack response');
   }
   if (ack === null || typeof ack !== 'object') return new Error('invalid ack response');
-  if (ack.error !== undefined) return new Error(ack.error.description ?? `JetStream error ${ack.error.code ?? ''}`);
+  if (ack.error !== undefined) {
+    const { code = 500, err_code = 0, description = `JetStream error ${code}` } = ack.error;
+    return new JetStreamApiError({ code, err_code, description });
+  }
   if (typeof ack.seq !== 'number') return new Error('invalid ack response');
   return { seq: ack.seq, duplicate: ack.duplicate === true };
 }

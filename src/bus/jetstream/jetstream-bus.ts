@@ -228,7 +228,7 @@ class JetStreamBus implements BusPort {
     const config = {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      ...(options.startAt !== undefined ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.startAt.toISOString() } : { deliver_policy: DeliverPolicy.All }),
       ack_wait: options.ackWaitMs * 1_000_000,
       max_deliver: -1,
       max_ack_pending: this.options.maxAckPending ?? 20_000,
@@ -239,7 +239,7 @@ class JetStreamBus implements BusPort {
     } catch (error) {
       // It exists with other settings: bring it to ours (filter and policy changes are refused by the server, loudly).
       if (error instanceof JetStreamApiError) {
-        const { durable_name: _name, deliver_policy: _deliver, ...update } = config;
+        const { durable_name: _name, deliver_policy: _deliver, opt_start_time: _start, ...update } = config as typeof config & { opt_start_time?: string };
         await jsm.consumers.update(stream, options.durable, update);
       } else {
         throw error;
@@ -301,6 +301,16 @@ class JetStreamBus implements BusPort {
     }
   }
 
+  async deleteConsumer(durable: string): Promise<void> {
+    if (this.jsm === undefined) return;
+    try {
+      await this.jsm.consumers.delete(this.options.streams.stream, durable);
+    } catch (error) {
+      if (error instanceof JetStreamApiError && /consumer not found/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
   maxPayload(): number {
     return this.payloadLimit;
   }
@@ -326,6 +336,7 @@ class JetStreamDelivery implements Delivery {
   readonly streamSeq: number;
   readonly deliveryCount: number;
   readonly replayId?: string;
+  readonly replayTarget?: string;
 
   constructor(
     private readonly m: JsMsg,
@@ -337,6 +348,7 @@ class JetStreamDelivery implements Delivery {
     this.seq = replay?.originalSeq ?? info.streamSequence;
     this.deliveryCount = info.deliveryCount;
     if (replay !== undefined) this.replayId = replay.replayId;
+    if (replay?.target !== undefined) this.replayTarget = replay.target;
   }
 
   ack(): void {
@@ -384,9 +396,19 @@ function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnve
   };
 }
 
+/** JetStream's API error for a message the stream would not store: "maximum messages exceeded", "maximum bytes exceeded" (discard new at a limit). */
+const STREAM_STORE_FAILED = 10077;
+
 function publishError(error: unknown, payloadLimit: number): SluiceError {
   if (error instanceof SluiceError) return error;
   const message = (error as Error)?.message ?? String(error);
+  if (error instanceof JetStreamApiError && error.code === STREAM_STORE_FAILED) {
+    return new SluiceError(
+      'bus_unavailable',
+      `the stream cannot store the event now (${message}): it is at STREAM_MAX_MSGS or STREAM_MAX_BYTES, and never drops accepted events to make room; nothing was stored. Retry later: room comes back as events pass STREAM_MAX_AGE.`,
+      { cause: error, retryAfterSeconds: 1 },
+    );
+  }
   if (/maximum payload|max_payload|payload.*exceed/i.test(message)) {
     return new SluiceError('event_too_large', `the event is larger than the NATS server takes (${payloadLimit} bytes)`, { cause: error });
   }

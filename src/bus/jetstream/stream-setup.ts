@@ -29,7 +29,9 @@ export function eventsStreamConfig(settings: StreamSettings): Partial<StreamConf
     subjects: [`${settings.subjectPrefix}.>`],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
+    // At STREAM_MAX_MSGS / STREAM_MAX_BYTES the stream refuses new events (the gateway answers
+    // 503) instead of discarding its oldest, which may be accepted events no worker has written.
+    discard: DiscardPolicy.New,
     max_age: settings.streamMaxAgeMs * NANOS_PER_MS,
     max_msgs: settings.streamMaxMsgs,
     max_bytes: settings.streamMaxBytes,

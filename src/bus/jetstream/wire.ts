@@ -22,6 +22,7 @@ export const HEADER = {
   entity: 'sluice-entity',
   replaySeq: 'sluice-replay-seq',
   replayId: 'sluice-replay-id',
+  replayTarget: 'sluice-replay-for',
   deadLetterReason: 'sluice-dlq-reason',
   deadLetterSeq: 'sluice-dlq-seq',
 } as const;
@@ -54,6 +55,7 @@ function envelopeHeaderPairs(envelope: EventEnvelope, replay?: ReplayMark): stri
     for (const [name, value] of Object.entries(envelope.extensions)) pairs.push(`ce-${name}`, value);
   }
   if (replay !== undefined) pairs.push(HEADER.replaySeq, String(replay.originalSeq), HEADER.replayId, replay.replayId);
+  if (replay?.target !== undefined) pairs.push(HEADER.replayTarget, replay.target);
   return pairs;
 }
 
@@ -157,6 +159,7 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   let traceparent = '';
   let replaySeq = '';
   let replayId = '';
+  let replayTarget = '';
   let extensions: Record<string, string> | undefined;
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!;
@@ -195,6 +198,9 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
       case HEADER.replayId:
         replayId ||= value;
         continue;
+      case HEADER.replayTarget:
+        replayTarget ||= value;
+        continue;
     }
     const lower = name.toLowerCase();
     if (!lower.startsWith('ce-') || RESERVED.has(lower)) continue;
@@ -218,5 +224,5 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   if (traceparent !== '') envelope.traceparent = traceparent;
   if (extensions !== undefined) envelope.extensions = extensions;
   if (replaySeq === '') return { envelope };
-  return { envelope, replay: { originalSeq: Number(replaySeq), replayId } };
+  return { envelope, replay: replayTarget === '' ? { originalSeq: Number(replaySeq), replayId } : { originalSeq: Number(replaySeq), replayId, target: replayTarget } };
 }

@@ -15,6 +15,7 @@ Options:
   --type T                 replay every event of this type or pattern (order.>, order.*)
   --since TIME             received at or after TIME: RFC 3339, or a duration back (15m, 2h, 7d)
   --until TIME             received before TIME
+  --subscription NAME      re-deliver to this subscription only (not the workers, not other subscriptions)
   --wait                   wait until every matched event is re-published
   --interval MS            how often --wait asks (default 500)
   --url URL                gateway (default $SLUICE_URL or http://127.0.0.1:8080)
@@ -51,6 +52,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
         type: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        subscription: { type: 'string' },
         wait: { type: 'boolean', default: false },
         interval: { type: 'string' },
       },
@@ -59,7 +61,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       await write(io.stdout, HELP);
       return 0;
     }
-    const request = replayRequestFrom(positionals, values);
+    const chosen = replayRequestFrom(positionals, values);
+    const request = values.subscription === undefined ? chosen : { ...(typeof chosen === 'string' ? { ids: [chosen] } : chosen), subscription: values.subscription };
     const interval = integerOption('interval', values.interval, 10, 3_600_000) ?? 500;
     const client = clientFrom(values, io.env);
     const accepted = await client.replay(request);

@@ -82,7 +82,8 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
       if (type === '' || isJsonMediaType(type)) {
         // Binary mode: attributes in ce-* headers, the body is the data.
         const attributes = headerAttributes(request.headers);
-        const missing = ['specversion', 'id', 'source', 'type'].filter((name) => request.headers[`ce-${name}`] === undefined);
+        // An empty header is a missing attribute (an empty ce-type reached the type check as undefined: 500).
+        const missing = ['specversion', 'id', 'source', 'type'].filter((name) => (request.headers[`ce-${name}`] ?? '') === '');
         if (missing.length > 0) {
           throw new SluiceError('invalid_cloudevent', `binary-mode CloudEvents need the headers ${missing.map((m) => `ce-${m}`).join(', ')}; or POST to /events/{type}`);
         }
@@ -97,8 +98,14 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
   );
 }
 
+/** Parses a structured body; what each event holds is judged per event (its data, its attributes), not for the whole body. */
 function parseJson(body: Buffer): unknown {
-  return JSON.parse(checkJsonBytes(body));
+  if (body.length === 0) throw new SluiceError('invalid_json', 'the body is empty; send a CloudEvent as JSON');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new SluiceError('invalid_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+  }
 }
 
 function accepted(envelope: EventEnvelope, ack: PublishAck): Accepted {

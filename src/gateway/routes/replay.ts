@@ -7,6 +7,7 @@ import { requireMediaType } from '../content-type.js';
 import { checkJsonBytes } from '../json-body.js';
 import { isRfc3339 } from '../request-envelope.js';
 import { idParamsSchema } from './schemas.js';
+import { subscriptionNameProblem } from '../../subscriptions/index.js';
 
 const MAX_IDS = 10_000;
 
@@ -18,10 +19,19 @@ const startedSchema = {
 
 /** POST /replay/{id}, POST /replay, GET /replay/{replay_id}. */
 export function registerReplay(app: FastifyInstance, context: GatewayContext): void {
-  const start = async (selector: ReplaySelector) => {
+  const start = async (selector: ReplaySelector, subscription?: string) => {
+    if (subscription !== undefined) {
+      let found;
+      try {
+        found = await context.store.subscriptions.get(subscription);
+      } catch (error) {
+        throw new SluiceError('store_unavailable', 'the database is unavailable; the replay was not started', { cause: error, retryAfterSeconds: 2 });
+      }
+      if (found === null) throw new SluiceError('not_found', `no subscription is named "${subscription}"`);
+    }
     let started;
     try {
-      started = await context.replayer.start(selector);
+      started = await context.replayer.start(selector, subscription);
     } catch (error) {
       throw new SluiceError('store_unavailable', 'the database is unavailable; the replay was not started', { cause: error, retryAfterSeconds: 2 });
     }
@@ -45,7 +55,7 @@ export function registerReplay(app: FastifyInstance, context: GatewayContext): v
     '/replay',
     {
       schema: {
-        summary: 'Re-deliver events by ids, or by type pattern and time range',
+        summary: 'Re-deliver events by ids, or by type pattern and time range; to one subscription only with "subscription"',
         tags: ['replay'],
         response: { 202: startedSchema },
       },
@@ -53,7 +63,8 @@ export function registerReplay(app: FastifyInstance, context: GatewayContext): v
     async (request, reply) => {
       requireMediaType(request, ['application/json'], 'send {"ids": [...]} or {"type", "since", "until"} as application/json');
       const body = JSON.parse(checkJsonBytes(request.body as Buffer)) as unknown;
-      return reply.code(202).send(await start(parseSelector(body)));
+      const { subscription, rest } = takeSubscription(body);
+      return reply.code(202).send(await start(parseSelector(rest), subscription));
     },
   );
 
@@ -81,13 +92,21 @@ export function registerReplay(app: FastifyInstance, context: GatewayContext): v
   );
 }
 
+/** `"subscription": "billing"` re-delivers to that subscription only (the workers and other subscriptions pass it by). */
+function takeSubscription(body: unknown): { subscription?: string; rest: unknown } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !Object.hasOwn(body, 'subscription')) return { rest: body };
+  const { subscription, ...rest } = body as Record<string, unknown>;
+  if (typeof subscription !== 'string' || subscriptionNameProblem(subscription) !== null) throw new SluiceError('invalid_body', 'subscription: must be the name of a subscription');
+  return { subscription, rest };
+}
+
 function parseSelector(body: unknown): ReplaySelector {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new SluiceError('invalid_body', 'send {"ids": [...]} or {"type": "order.>", "since": "...", "until": "..."}');
   }
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b)) {
-    if (!['ids', 'type', 'since', 'until'].includes(key)) throw new SluiceError('invalid_body', `unknown field "${key.slice(0, 40)}"; use ids, or type, since and until`);
+    if (!['ids', 'type', 'since', 'until'].includes(key)) throw new SluiceError('invalid_body', `unknown field "${key.slice(0, 40)}"; use ids, or type, since and until (and subscription)`);
   }
   if (b.ids !== undefined) {
     if (b.type !== undefined || b.since !== undefined || b.until !== undefined) throw new SluiceError('invalid_body', 'give either ids, or type/since/until, not both');

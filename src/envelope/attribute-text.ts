@@ -1,0 +1,54 @@
+import type { EventEnvelope } from './envelope.js';
+
+/**
+ * Attribute values travel as NATS header values and are stored in text columns. A header
+ * value ends at CR or LF and loses whitespace at either end (nats.js trims it); PostgreSQL
+ * text refuses NUL; an unpaired surrogate is written as U+FFFD. Any of these would be
+ * accepted and then stored differently, or not at all (a CR in `source` made the publish
+ * throw: 500, or 503 `bus_unavailable` inside a batch).
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * `source` is indexed (sluice.events (source, stream_seq)); a btree index row holds at most
+ * 2 704 bytes, and a longer source that does not compress fails the insert. 2 048 leaves room.
+ */
+export const MAX_SOURCE_BYTES = 2048;
+
+/** Why a value cannot be carried and stored unchanged, or null. `name` says which attribute. */
+export function attributeTextProblem(name: string, value: string): string | null {
+  const shown = `${name} "${printable(value.slice(0, 40))}"`;
+  const control = CONTROL.exec(value);
+  if (control !== null) {
+    return `${shown} holds the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}; attribute values are carried as NATS headers and cannot hold control characters (line breaks, tabs, NUL)`;
+  }
+  if (LONE_SURROGATE.test(value)) return `${shown} holds an unpaired UTF-16 surrogate, which has no UTF-8 form`;
+  if (value !== value.trim()) return `${shown} begins or ends with whitespace, which a NATS header value loses; trim it`;
+  return null;
+}
+
+/** An envelope's attributes, or those it will be built from (checked before an id is derived from them). */
+export type EnvelopeAttributes = Partial<Omit<EventEnvelope, 'data'>>;
+
+/** Why the envelope's attributes cannot be carried and stored as they are, or null. */
+export function envelopeAttributesProblem(envelope: EnvelopeAttributes): string | null {
+  for (const [name, value] of Object.entries(envelope)) {
+    if (typeof value !== 'string') continue;
+    const problem = attributeTextProblem(name === 'originId' ? 'id' : name.toLowerCase(), value);
+    if (problem !== null) return problem;
+  }
+  const sourceBytes = Buffer.byteLength(envelope.source ?? '');
+  if (sourceBytes > MAX_SOURCE_BYTES) return `source is ${sourceBytes} bytes; at most ${MAX_SOURCE_BYTES} are stored (it is indexed)`;
+  for (const [name, value] of Object.entries(envelope.extensions ?? {})) {
+    const problem = attributeTextProblem(`extension ${name}`, value);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+/** A value as an error message can show it: control characters as \uXXXX. */
+function printable(value: string): string {
+  return value.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
