@@ -23,6 +23,7 @@ export { EntityFileError, EntityMigrationError } from './errors.js';
 export { loadEntityFile, parseEntityFile } from './parse-entity-file.js';
 export { compileEntities } from './compile-entities.js';
 export { parseEventData, parseEventText } from './event-data.js';
+export { readPath } from './paths.js';
 export { qualifiedTable, quoteIdent } from './names.js';
 export { existingColumnsQuery, planEntityTable } from './table-plan.js';
 export { buryStatement, childrenStatement, columnType, deleteStatement, mergeStatements, tableLabel, writeStatement, TOMBSTONES } from './statements.js';
