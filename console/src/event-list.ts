@@ -3,7 +3,7 @@
 // newest are at the end of the last page).
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getStatus, listEvents, type EventFilter, type EventStatus, type StoredEvent } from './api.js';
+import { sluice, type ListFilter, type MessageStatus, type StoredEvent } from './api.js';
 import { errorMessage } from './format.js';
 
 export const PAGE_LIMIT = 200;
@@ -24,7 +24,12 @@ export interface EventList extends EventListState {
   loadMore: () => void;
 }
 
-export function useEventList(filter: EventFilter, follow: boolean): EventList {
+/** The filter without empty fields (an address like ?type=&source=x leaves some blank). */
+function withoutBlanks(filter: ListFilter): ListFilter {
+  return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined && value !== '')) as ListFilter;
+}
+
+export function useEventList(filter: ListFilter, follow: boolean): EventList {
   const [state, setState] = useState<EventListState>({ events: [], loading: true, capped: false, error: null });
   const cursorRef = useRef<string | null>(null);
   const budgetRef = useRef(LOAD_CAP);
@@ -53,7 +58,7 @@ export function useEventList(filter: EventFilter, follow: boolean): EventList {
             setState((s) => ({ ...s, loading: false, capped: true }));
             return;
           }
-          const page = await listEvents(filter, cursorRef.current, PAGE_LIMIT, signal);
+          const page = await sluice.list({ ...withoutBlanks(filter), limit: PAGE_LIMIT, cursor: cursorRef.current ?? undefined }, { signal });
           if (signal.aborted) return;
           if (page.next_cursor) cursorRef.current = page.next_cursor;
           const fresh = page.events.filter((e) => !seen.has(e.id));
@@ -92,7 +97,7 @@ const FINAL = new Set(['persisted', 'failed']);
 export const REPLAY_WATCH_MS = 15_000;
 
 export interface Statuses {
-  statuses: Map<string, EventStatus>;
+  statuses: Map<string, MessageStatus>;
   /** Asks for the given ids' statuses again for a while (after a replay). */
   refresh: (ids: readonly string[]) => void;
 }
@@ -102,7 +107,7 @@ export interface Statuses {
  * (accepted, processing) are asked again every few seconds.
  */
 export function useStatuses(ids: readonly string[]): Statuses {
-  const [statuses, setStatuses] = useState(() => new Map<string, EventStatus>());
+  const [statuses, setStatuses] = useState(() => new Map<string, MessageStatus>());
   const cache = useRef(statuses);
   const [round, setRound] = useState(0);
   // Ids watched after a replay: their status is final already, but attempts will still grow.
@@ -120,7 +125,7 @@ export function useStatuses(ids: readonly string[]): Statuses {
       const worker = async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
           try {
-            const status = await getStatus(id, controller.signal);
+            const status = await sluice.status(id, { signal: controller.signal });
             cache.current = new Map(cache.current).set(id, status);
             setStatuses(cache.current);
           } catch {

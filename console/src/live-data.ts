@@ -2,7 +2,7 @@
 // while the user looks at other views.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getHealth, getMetricsText, type Health } from './api.js';
+import { sluice, type HealthReport } from './api.js';
 import { errorMessage } from './format.js';
 import { MetricsHistory, parsePrometheus, summarize, type RatePoint, type Snapshot } from './metrics.js';
 
@@ -16,7 +16,7 @@ export interface LiveMetrics {
 }
 
 export interface LiveHealth {
-  health: Health | null;
+  health: HealthReport | null;
   error: string | null;
   checkedAt: number | null;
 }
@@ -51,7 +51,7 @@ export function useLiveMetrics(): LiveMetrics {
   const [state, setState] = useState<LiveMetrics>({ points: [], latest: null, error: null });
   usePoll(async (signal) => {
     try {
-      const text = await getMetricsText(signal);
+      const text = await sluice.metrics({ signal });
       history.current.push(summarize(parsePrometheus(text), Date.now()));
       setState({ points: [...history.current.points], latest: history.current.latest, error: null });
     } catch (error) {
@@ -65,7 +65,7 @@ export function useLiveHealth(): LiveHealth {
   const [state, setState] = useState<LiveHealth>({ health: null, error: null, checkedAt: null });
   usePoll(async (signal) => {
     try {
-      const health = await getHealth(signal);
+      const health = await sluice.health({ signal });
       setState({ health, error: null, checkedAt: Date.now() });
     } catch (error) {
       if (!signal.aborted) setState({ health: null, error: errorMessage(error), checkedAt: Date.now() });

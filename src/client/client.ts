@@ -42,6 +42,8 @@ interface RequestParts {
   contentType?: string;
   /** Answer 429/503 at once, whatever `retries` says (health checks want the truth now). */
   noRetry?: boolean;
+  /** The Accept header (default application/json). */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -51,6 +53,8 @@ interface Answer {
   headers: Headers;
   /** Parsed JSON body, or undefined when the body was empty or not JSON. */
   body: unknown;
+  /** The body as text. */
+  text: string;
   url: string;
 }
 
@@ -177,6 +181,7 @@ export class SluiceClient {
         until: filter.until,
         limit: filter.limit,
         cursor: filter.cursor,
+        status: filter.status,
       },
       signal: options.signal,
     });
@@ -307,6 +312,13 @@ export class SluiceClient {
     return expect<HealthReport>(answer, [200]);
   }
 
+  /** The gateway's Prometheus metrics, as text (`GET /metrics`). */
+  async metrics(options: CallOptions = {}): Promise<string> {
+    const answer = await this.#call('GET', '/metrics', { noRetry: true, signal: options.signal, accept: 'text/plain' });
+    if (answer.status === 200) return answer.text;
+    throw apiError(answer);
+  }
+
   async #call(method: string, path: string, parts: RequestParts): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const answer = await this.#once(method, path, parts);
@@ -319,7 +331,7 @@ export class SluiceClient {
 
   async #once(method: string, path: string, parts: RequestParts): Promise<Answer> {
     const url = this.url + path + queryString(parts.query);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: parts.accept ?? 'application/json' };
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
     if (parts.contentType !== undefined) headers['content-type'] = parts.contentType;
     for (const [name, value] of Object.entries(parts.headers ?? {})) {
@@ -330,7 +342,7 @@ export class SluiceClient {
     try {
       const response = await this.#fetch(url, { method, headers, body: parts.body, signal });
       const text = await response.text();
-      return { status: response.status, statusText: response.statusText, headers: response.headers, body: parseJson(text), url };
+      return { status: response.status, statusText: response.statusText, headers: response.headers, body: parseJson(text), text, url };
     } catch (thrown) {
       if (parts.signal?.aborted === true) throw parts.signal.reason ?? thrown;
       if (timeout.aborted) {

@@ -21,6 +21,7 @@ export type {
   HealthReport,
   ListFilter,
   MessageState,
+  EntityRowRef,
   MessageStatus,
   ReplayAccepted,
   ReplayRequest,

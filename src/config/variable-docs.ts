@@ -9,6 +9,12 @@ function whenUnset(variable: Variable<unknown>, code: (text: string) => string):
   return variable.unset ?? 'unset';
 }
 
+/** The default in parentheses for a comment or a help line; nothing when unset means nothing more. */
+function defaultNote(variable: Variable<unknown>): string {
+  if (variable.default !== null) return ` (default ${variable.default})`;
+  return variable.unset !== undefined ? ` (unset: ${variable.unset})` : '';
+}
+
 /** The README's configuration table (Markdown), one row per variable. */
 export function configTable(): string {
   const rows = declared().map(([name, v]) => `| \`${name}\` | ${whenUnset(v, (t) => `\`${t}\``)} | ${v.doc} |`);
@@ -19,7 +25,7 @@ export function configTable(): string {
 export function envExample(): string {
   const lines = ['# Every variable Sluice reads; all optional. Generated from src/config/variables.ts (npm run config:docs).'];
   for (const [name, v] of declared()) {
-    lines.push(`# ${v.doc} (${v.default !== null ? `default ${v.default}` : `unset: ${whenUnset(v, (t) => t)}`})`, `#${name}=`);
+    lines.push(`# ${v.doc}${defaultNote(v)}`, `#${name}=`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -27,6 +33,6 @@ export function envExample(): string {
 /** The configuration part of `sluice --help`. */
 export function configHelp(): string {
   const width = Math.max(...declared().map(([name]) => name.length));
-  const lines = declared().map(([name, v]) => `  ${name.padEnd(width)}  ${v.doc} (${v.default !== null ? v.default : `unset: ${whenUnset(v, (t) => t)}`})`);
+  const lines = declared().map(([name, v]) => `  ${name.padEnd(width)}  ${v.doc}${defaultNote(v)}`);
   return ['Configuration comes from the environment; every variable is optional:', '', ...lines].join('\n');
 }

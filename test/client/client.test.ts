@@ -157,7 +157,7 @@ describe('SluiceClient against the HTTP contract', () => {
   });
 
   it('lists one page with the filter in the query', async () => {
-    await client().list({ type: 'order.>', since: new Date('2026-01-01T00:00:00Z'), until: '2026-02-01T00:00:00Z', limit: 5, cursor: 'c1' });
+    await client().list({ type: 'order.>', since: new Date('2026-01-01T00:00:00Z'), until: '2026-02-01T00:00:00Z', limit: 5, cursor: 'c1', status: 'failed' });
     const url = new URL(gateway.requests.at(-1)?.url ?? '', 'http://x');
     assert.equal(url.pathname, '/events');
     assert.equal(url.searchParams.get('type'), 'order.>');
@@ -165,6 +165,28 @@ describe('SluiceClient against the HTTP contract', () => {
     assert.equal(url.searchParams.get('until'), '2026-02-01T00:00:00Z');
     assert.equal(url.searchParams.get('limit'), '5');
     assert.equal(url.searchParams.get('cursor'), 'c1');
+    assert.equal(url.searchParams.get('status'), 'failed');
+  });
+
+  it('reads the metrics as text, and sends its requests through the fetch it was given', async () => {
+    gateway.override = (req, res) => {
+      if (req.url !== '/metrics') return false;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE sluice_events_accepted_total counter\nsluice_events_accepted_total 3\n');
+      return true;
+    };
+    const seen: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      seen.push(`${init?.method ?? 'GET'} ${String(input)} ${new Headers(init?.headers).get('accept')}`);
+      return fetch(input, init);
+    };
+    try {
+      const text = await new SluiceClient({ url: gateway.url, fetch: counting }).metrics();
+      assert.match(text, /^sluice_events_accepted_total 3$/m);
+      assert.deepEqual(seen, [`GET ${gateway.url}/metrics text/plain`]);
+    } finally {
+      gateway.override = undefined;
+    }
   });
 
   it('follows next_cursor through every page until an empty one', async () => {

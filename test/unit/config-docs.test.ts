@@ -40,7 +40,7 @@ describe('configuration documents', () => {
     } finally {
       console.log = log;
     }
-    assert.match(printed.join('\n'), /^ {2}STREAM_MAX_AGE +stream max age .*\(7d\)$/m);
+    assert.match(printed.join('\n'), /^ {2}STREAM_MAX_AGE +stream max age .*\(default 7d\)$/m);
     assert.match(printed.join('\n'), /^ {2}NATS_URL +.*\(unset: embedded bus\)$/m);
   });
 });

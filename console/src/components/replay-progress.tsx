@@ -1,11 +1,11 @@
 // Follows a replay (GET /replay/{replay_id}) until it is done, announcing progress politely.
 
 import { useEffect, useState } from 'preact/hooks';
-import { getReplay, type ReplayProgress as Progress, type ReplayStarted } from '../api.js';
+import { sluice, type ReplayAccepted, type ReplayStatus as Progress } from '../api.js';
 import { errorMessage, shortId } from '../format.js';
 
 interface ReplayProgressProps {
-  started: ReplayStarted;
+  started: ReplayAccepted;
   /** Called once when the replay reports `done`. */
   onDone?: () => void;
 }
@@ -18,7 +18,7 @@ export function ReplayProgress({ started, onDone }: ReplayProgressProps) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
       try {
-        const next = await getReplay(started.replay_id, controller.signal);
+        const next = await sluice.replayStatus(started.replay_id, { signal: controller.signal });
         setProgress(next);
         setError(null);
         if (next.status === 'done') {

@@ -2,7 +2,7 @@
 // (GET /ingest/status/{id}), and replay with a confirmation.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getEvent, getStatus, replayOne, type EntityRowRef, type EventStatus, type ReplayStarted, type StoredEvent } from '../api.js';
+import { SluiceApiError, sluice, type EntityRowRef, type MessageStatus, type ReplayAccepted, type StoredEvent } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ReplayProgress } from '../components/replay-progress.js';
 import { StatusBadge } from '../components/status-badge.js';
@@ -35,11 +35,11 @@ export function traceIdOf(event: StoredEvent): string | null {
 
 export function EventDetail({ id }: { id: string }) {
   const [event, setEvent] = useState<StoredEvent | null>(null);
-  const [status, setStatus] = useState<EventStatus | null>(null);
+  const [status, setStatus] = useState<MessageStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [replay, setReplay] = useState<ReplayStarted | null>(null);
+  const [replay, setReplay] = useState<ReplayAccepted | null>(null);
   const [tick, setTick] = useState(0);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
@@ -50,14 +50,14 @@ export function EventDetail({ id }: { id: string }) {
   useEffect(() => {
     const controller = new AbortController();
     setError(null);
-    Promise.all([getEvent(id, controller.signal), getStatus(id, controller.signal)])
+    Promise.all([sluice.get(id, { signal: controller.signal }), sluice.status(id, { signal: controller.signal })])
       .then(([e, s]) => {
         setEvent(e);
         setStatus(s);
       })
       .catch((e: unknown) => {
         if (controller.signal.aborted) return;
-        setError(e instanceof ApiError && e.status === 404 ? `No event with id ${id}.` : errorMessage(e));
+        setError(e instanceof SluiceApiError && e.status === 404 ? `No event with id ${id}.` : errorMessage(e));
       });
     return () => controller.abort();
   }, [id, tick]);
@@ -70,7 +70,7 @@ export function EventDetail({ id }: { id: string }) {
     const started = Date.now();
     const timer = setInterval(() => {
       if (!moving && Date.now() - started > REPLAY_WATCH_MS) return clearInterval(timer);
-      getStatus(id, controller.signal).then(setStatus, () => undefined);
+      sluice.status(id, { signal: controller.signal }).then(setStatus, () => undefined);
     }, 1500);
     return () => {
       controller.abort();
@@ -81,7 +81,7 @@ export function EventDetail({ id }: { id: string }) {
   const doReplay = async () => {
     setBusy(true);
     try {
-      setReplay(await replayOne(id));
+      setReplay(await sluice.replay(id));
     } catch (e) {
       setError(errorMessage(e));
     } finally {

@@ -3,7 +3,7 @@
 // failed events.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { replayMany, type EventFilter, type ReplayStarted, type StoredEvent } from '../api.js';
+import { sluice, type ListFilter, type MessageState, type ReplayAccepted, type StoredEvent } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ReplayProgress } from '../components/replay-progress.js';
 import { StatusBadge } from '../components/status-badge.js';
@@ -27,13 +27,14 @@ export function Events({ route, deadLetters = false }: EventsProps) {
   // Without a start time the list covers the last hour, fixed when the view opens, so a
   // busy stream does not load its whole history.
   const [defaultSince] = useState(() => new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString());
-  const filter: EventFilter = useMemo(
+  const filter: ListFilter = useMemo(
     () => ({
       type: params.get('type') ?? undefined,
       source: params.get('source') ?? undefined,
       since: params.get('since') ?? defaultSince,
       until: params.get('until') ?? undefined,
-      status: deadLetters ? 'failed' : (params.get('status') ?? undefined),
+      // The gateway judges a status from the address (400 naming the parameter).
+      status: deadLetters ? 'failed' : ((params.get('status') ?? undefined) as MessageState | undefined),
     }),
     [params.toString(), deadLetters, defaultSince],
   );
@@ -50,7 +51,7 @@ export function Events({ route, deadLetters = false }: EventsProps) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [replay, setReplay] = useState<ReplayStarted | null>(null);
+  const [replay, setReplay] = useState<ReplayAccepted | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
   const toggle = (id: string) =>
@@ -76,7 +77,7 @@ export function Events({ route, deadLetters = false }: EventsProps) {
     setActionError(null);
     const ids = [...selected];
     try {
-      setReplay(await replayMany(ids));
+      setReplay(await sluice.replay({ ids }));
       setSelected(new Set());
       setConfirming(false);
     } catch (error) {

@@ -1,7 +1,7 @@
 // Looks up an event's status by id (GET /ingest/status/{id}).
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getStatus, type EventStatus } from '../api.js';
+import { SluiceApiError, sluice, type MessageStatus } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { errorMessage, formatTime } from '../format.js';
 import { href, navigate } from '../router.js';
@@ -10,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function StatusLookup({ id }: { id: string | null }) {
   const [value, setValue] = useState(id ?? '');
-  const [result, setResult] = useState<EventStatus | null>(null);
+  const [result, setResult] = useState<MessageStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
 
@@ -21,11 +21,11 @@ export function StatusLookup({ id }: { id: string | null }) {
     if (!id) return;
     const controller = new AbortController();
     setLoading(true);
-    getStatus(id, controller.signal)
+    sluice.status(id, { signal: controller.signal })
       .then(setResult)
       .catch((e: unknown) => {
         if (controller.signal.aborted) return;
-        setError(e instanceof ApiError && e.status === 404 ? `No event was ever accepted with id ${id}.` : errorMessage(e));
+        setError(e instanceof SluiceApiError && e.status === 404 ? `No event was ever accepted with id ${id}.` : errorMessage(e));
       })
       .finally(() => setLoading(false));
     return () => controller.abort();
