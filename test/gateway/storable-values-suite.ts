@@ -93,6 +93,14 @@ export function storableValues(adapters: string, start: StartPipeline): void {
       }
     });
 
+    it('reads since/until with any RFC 3339 offset (PostgreSQL itself reads only up to ±15:59)', async () => {
+      const r = await http<{ events: unknown[] }>(`${p.url}/events?since=${encodeURIComponent('2020-01-01T00:00:00+23:59')}&until=${encodeURIComponent('2999-01-01T00:00:00-16:00')}&limit=1`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const replay = await http(`${p.url}/replay`, { body: { type: 'edge.none', since: '2020-01-01T00:00:00+23:59' } });
+      assert.ok(replay.status < 500, `replay: ${replay.status} ${JSON.stringify(replay.body)}`);
+      await refused('invalid_parameter', /since/, http(`${p.url}/events?since=0000-01-01T00:00:00Z`));
+    });
+
     it('scopes an Idempotency-Key by event type: one key on two types is two events', async () => {
       const key = `k-${Math.random()}`;
       const a = await http<{ id: string }>(`${p.url}/events/edge.key.a`, { body: { a: 1 }, headers: { 'idempotency-key': key } });

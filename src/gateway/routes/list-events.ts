@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { typePatternProblem } from '../../envelope/index.js';
+import { eventTimeUtc, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { MessageState } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
@@ -81,8 +81,9 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
           limit,
           ...(q.type !== undefined ? { type: q.type } : {}),
           ...(q.source !== undefined ? { source: q.source } : {}),
-          ...(q.since !== undefined ? { since: q.since } : {}),
-          ...(q.until !== undefined ? { until: q.until } : {}),
+          // In UTC: PostgreSQL reads offsets only up to ±15:59 (RFC 3339 allows ±23:59).
+          ...(q.since !== undefined ? { since: eventTimeUtc(q.since) } : {}),
+          ...(q.until !== undefined ? { until: eventTimeUtc(q.until) } : {}),
           ...(q.status !== undefined ? { status: q.status as MessageState } : {}),
         });
       } catch (error) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isEventId, typePatternProblem } from '../../envelope/index.js';
+import { eventTimeUtc, isEventId, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { ReplaySelector } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
@@ -129,7 +129,8 @@ function parseSelector(body: unknown): ReplaySelector {
   }
   return {
     ...(b.type !== undefined ? { type: b.type as string } : {}),
-    ...(b.since !== undefined ? { since: b.since as string } : {}),
-    ...(b.until !== undefined ? { until: b.until as string } : {}),
+    // In UTC: PostgreSQL reads offsets only up to ±15:59 (RFC 3339 allows ±23:59).
+    ...(b.since !== undefined ? { since: eventTimeUtc(b.since as string) } : {}),
+    ...(b.until !== undefined ? { until: eventTimeUtc(b.until as string) } : {}),
   };
 }

@@ -26,8 +26,9 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
     const pidFile = join(dir, 'postmaster.pid');
     if (existsSync(pidFile)) rmSync(pidFile, { force: true });
     const db = new PGlite(dir, {
-      // Match node-postgres so the store reads the same values from both: int8 as a string.
-      parsers: { [types.INT8]: (value: string) => value },
+      // Match node-postgres so the store reads the same values from both: int8 as a string,
+      // timestamptz as the instant it names.
+      parsers: { [types.INT8]: (value: string) => value, [types.TIMESTAMPTZ]: timestamptz },
     });
     await db.waitReady;
     return new EmbeddedSqlClient(db, release);
@@ -35,6 +36,17 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
     release();
     throw error;
   }
+}
+
+/**
+ * A timestamptz as PostgreSQL writes it (`0001-01-01 00:00:00+00`, `2026-01-31 12:00:00.123456+00`)
+ * as a Date. PGlite's own parser is `new Date(text)`, whose non-ISO reading takes the years
+ * 0001-0099 for 1901-1999 and 2000 (an event time of 0001-01-01T00:00:00Z read back as
+ * 2001-01-01): written in ISO form with a full offset, the year is read as written.
+ */
+function timestamptz(text: string): Date {
+  const iso = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(?::(\d\d))?$/.exec(text);
+  return new Date(iso === null ? text : `${iso[1]}T${iso[2]}${iso[3]}:${iso[4] ?? '00'}`);
 }
 
 class EmbeddedSqlClient implements SqlClient {
