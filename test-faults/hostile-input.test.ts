@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
+import { attributeText, deepJsonText, jsonText, timeText } from '../test/envelope/storable-arbitraries.js';
 import { answersLive, residentBytes, startSluice } from './harness/processes.js';
 import { encodeRequest, sendRaw, type RawRequest } from './harness/raw-http.js';
 import { startScenario, stopsWhenTold, type Scenario } from './harness/scenario.js';
@@ -94,7 +95,7 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(1.1 * MIB, 0.9 * MIB, 2.5 * MIB).map((size) => utf8(`{"big":"${'x'.repeat(Math.floor(size))}"}\n{"small":1}`)) },
 );
 
-const request = fc.record({ method, path, contentType, headers: extraHeaders, body }).map(
+const randomRequest = fc.record({ method, path, contentType, headers: extraHeaders, body }).map(
   (r): RawRequest => ({
     method: r.method,
     path: r.path,
@@ -103,11 +104,66 @@ const request = fc.record({ method, path, contentType, headers: extraHeaders, bo
   }),
 );
 
+/** A header value as HTTP carries it (latin1 bytes, no CR, LF or NUL): what a client can send at all. */
+const onWire = (value: string) => Buffer.from(value, 'utf8').toString('latin1').replace(/[\r\n]/g, '').split('\u0000').join('');
+
+/**
+ * Well-formed requests whose values sit at the edges of what PostgreSQL (numeric, jsonb,
+ * timestamptz, text), NATS headers and CloudEvents allow: the right path and content type, so
+ * they reach the checks that decide between a 400 and a 202, and the 202s reach a worker.
+ */
+const edgeRequest = fc
+  .record({
+    kind: fc.constantFrom('typed', 'structured', 'batch', 'binary', 'message', 'ndjson'),
+    data: fc.oneof({ weight: 9, arbitrary: jsonText }, { weight: 1, arbitrary: deepJsonText }),
+    time: fc.option(timeText, { nil: undefined }),
+    source: fc.option(attributeText, { nil: undefined }),
+    subject: fc.option(attributeText, { nil: undefined }),
+    id: attributeText,
+    ext: fc.option(attributeText, { nil: undefined }),
+    key: fc.option(fc.string({ minLength: 1, maxLength: 12 }), { nil: undefined }),
+    type: fc.constantFrom('fault.edge', 'fault.edge.b'),
+  })
+  .map((r): RawRequest => {
+    const ceHeaders: Array<[string, string]> = [];
+    if (r.time !== undefined) ceHeaders.push(['ce-time', onWire(r.time)]);
+    if (r.source !== undefined) ceHeaders.push(['ce-source', onWire(r.source)]);
+    if (r.subject !== undefined) ceHeaders.push(['ce-subject', onWire(r.subject)]);
+    if (r.ext !== undefined) ceHeaders.push(['ce-edgeext', onWire(r.ext)]);
+    if (r.key !== undefined) ceHeaders.push(['Idempotency-Key', onWire(r.key)]);
+    const structured = (id: string, data: string) =>
+      `${JSON.stringify({ specversion: '1.0', id, source: r.source ?? '/fault', type: r.type, ...(r.subject !== undefined ? { subject: r.subject } : {}), ...(r.time !== undefined ? { time: r.time } : {}), ...(r.ext !== undefined ? { edgeext: r.ext } : {}) }).slice(0, -1)},"data":${data}}`;
+    switch (r.kind) {
+      case 'typed':
+        return { method: 'POST', path: `/events/${r.type}`, headers: [['Content-Type', 'application/json'], ...ceHeaders], body: utf8(r.data) };
+      case 'binary':
+        return { method: 'POST', path: '/events', headers: [['Content-Type', 'application/json'], ['ce-specversion', '1.0'], ['ce-id', onWire(r.id)], ['ce-type', r.type], ['ce-source', onWire(r.source ?? '/fault')], ...ceHeaders.filter(([n]) => n !== 'ce-source')], body: utf8(r.data) };
+      case 'structured':
+        return { method: 'POST', path: '/events', headers: [['Content-Type', 'application/cloudevents+json']], body: utf8(structured(r.id, r.data)) };
+      case 'batch':
+        return { method: 'POST', path: '/events', headers: [['Content-Type', 'application/cloudevents-batch+json']], body: utf8(`[${structured(r.id, r.data)},${structured(`${r.id}.2`, '{"ok":true}')}]`) };
+      case 'message':
+        return { method: 'POST', path: `/ingest/message?type=${r.type}`, headers: [['Content-Type', 'application/json'], ...ceHeaders], body: utf8(r.data) };
+      case 'ndjson':
+        return { method: 'POST', path: `/ingest/batch?type=${r.type}`, headers: [['Content-Type', 'application/x-ndjson'], ...ceHeaders], body: utf8(`${r.data}\n{"ok":1}\n`) };
+    }
+  });
+
+const request = fc.oneof({ weight: 2, arbitrary: randomRequest }, { weight: 1, arbitrary: edgeRequest });
+
+/** The ids of the events an answer accepted (one event, a CloudEvents batch, an NDJSON batch); none for a replay. */
+function acceptedIds(r: RawRequest, status: number, body: string): string[] {
+  if (status !== 202 || r.path.startsWith('/replay')) return [];
+  const parsed = JSON.parse(body) as unknown;
+  const items = (Array.isArray(parsed) ? parsed : ((parsed as { results?: unknown[] }).results ?? [parsed])) as Array<{ id?: unknown; message_id?: unknown }>;
+  return items.flatMap((e) => [e.id, e.message_id].filter((id): id is string => typeof id === 'string'));
+}
+
 function describeRequest(r: RawRequest): string {
   return `${r.method} ${r.path.slice(0, 200)} headers=${JSON.stringify(r.headers).slice(0, 300)} body(${r.body.length})=${JSON.stringify(r.body.subarray(0, 200).toString('latin1'))}`;
 }
 
-test(`${RUNS} generated hostile requests: every answer a documented 4xx or a 202, no crash, bounded memory`, { timeout: 240_000 }, async () => {
+test(`${RUNS} generated hostile requests: every answer a documented 4xx or a 202, every accepted event settles, no crash, bounded memory`, { timeout: 360_000 }, async () => {
   const s = (scenario = await startScenario('fuzz'));
   const worker = s.track(await startSluice('worker', { name: 'worker', env: s.env() }));
   const port = await s.freePort();
@@ -119,6 +175,7 @@ test(`${RUNS} generated hostile requests: every answer a documented 4xx or a 202
     peakRss = Math.max(peakRss, residentBytes(gateway.pid) ?? 0);
   }, 200);
   const counts = new Map<number, number>();
+  const accepted = new Set<string>();
   const started = Date.now();
 
   // A few slow bodies on raw sockets beside the fuzzing: bytes trickle in, the answer still comes.
@@ -137,6 +194,7 @@ test(`${RUNS} generated hostile requests: every answer a documented 4xx or a 202
       fc.asyncProperty(request, async (r) => {
         const answer = await sendRaw(port, [encodeRequest(r)]);
         counts.set(answer.status, (counts.get(answer.status) ?? 0) + 1);
+        for (const id of acceptedIds(r, answer.status, answer.body)) accepted.add(id);
         // A large body the server refuses before reading it (413, or 404 for no route) ends in a reset
         // while the client is still writing: the answer may be lost with the connection, which is TCP's doing.
         if (answer.status === 0 && r.body.length > 64 * 1024 && /EPIPE|ECONNRESET/.test(answer.error ?? '')) return;
@@ -158,12 +216,31 @@ test(`${RUNS} generated hostile requests: every answer a documented 4xx or a 202
   const slow = await slowBodies;
   const half = await abandoned;
   const elapsed = Date.now() - started;
+  // Every accepted event settles: persisted, or failed with its reason (an entity rule), never stuck.
+  const settled = { persisted: 0, failed: 0 };
+  const failures = new Set<string>();
+  const pending = new Set(accepted);
+  const settleBy = Date.now() + 90_000;
+  while (pending.size > 0 && Date.now() < settleBy) {
+    for (const id of [...pending]) {
+      const status = await fetch(`${gateway.url}/ingest/status/${id}`);
+      assert.notEqual(status.status, 404, `${id} got a 202 and then 404`);
+      const { status: state, error } = (await status.json()) as { status?: string; error?: string | null };
+      if (state === 'failed') failures.add((error ?? '').slice(0, 120));
+      if (state === 'persisted' || state === 'failed') {
+        settled[state]++;
+        pending.delete(id);
+      }
+    }
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   const summary = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([status, n]) => `${status}:${n}`).join(',');
-  // Acknowledged fuzz events are not traced to the database here (the other scenarios do that); '-' says so.
-  const line = `scenario=hostile_input sent=${RUNS} acked=${counts.get(202) ?? 0} persisted=- duplicates=- lost=- longest_unavailable_ms=0 crashes=${gateway.running() ? 0 : 1} answers=${summary} slow_bodies=${slow.map((a) => a.status).join(',')} start_rss_mib=${(startRss / MIB).toFixed(0)} peak_rss_mib=${(peakRss / MIB).toFixed(0)} duration_ms=${elapsed}`;
+  const line = `scenario=hostile_input sent=${RUNS} acked=${counts.get(202) ?? 0} accepted_events=${accepted.size} persisted=${settled.persisted} failed=${settled.failed} unsettled=${pending.size} duplicates=- lost=- longest_unavailable_ms=0 crashes=${gateway.running() ? 0 : 1} answers=${summary} slow_bodies=${slow.map((a) => a.status).join(',')} start_rss_mib=${(startRss / MIB).toFixed(0)} peak_rss_mib=${(peakRss / MIB).toFixed(0)} duration_ms=${elapsed}`;
   console.log(line);
+  if (failures.size > 0) console.log(`failed (settled with a reason): ${[...failures].slice(0, 5).join(' | ')}`);
   if (process.env.SLUICE_FAULTS_RESULTS) appendFileSync(process.env.SLUICE_FAULTS_RESULTS, `${line}\n`);
 
+  assert.equal(pending.size, 0, `${pending.size} of ${accepted.size} accepted events never settled: ${[...pending].slice(0, 5).join(', ')}`);
   for (const answer of slow) assert.equal(answer.status, 202, `a slow body is still accepted: ${answer.body}`);
   assert.ok(half.status === 0 || half.status === 400 || half.status === 408, 'a body that never completes gets no 5xx');
   assert.ok(peakRss < 600 * MIB, `gateway RSS stayed bounded (peak ${(peakRss / MIB).toFixed(0)} MiB)`);

@@ -10,6 +10,7 @@ export type {
   PublishAck,
   PublishRequest,
   ReplayMark,
+  StreamState,
 } from './port.js';
 export { nakDelayMs } from './nak-delay.js';
 // The adapters live in ./jetstream and ./embedded; only the CLI wires them, and loads just the one it uses.

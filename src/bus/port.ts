@@ -32,6 +32,12 @@ export interface Delivery {
   /** 1 on first delivery. */
   readonly deliveryCount: number;
   readonly replayId?: string;
+  /**
+   * Set when the message could not be read as an event (headers a Sluice publisher never
+   * writes): `envelope` is then what could be made of it, and the worker settles it as failed
+   * with this reason and a dead letter, on its own.
+   */
+  readonly problem?: string;
   /** Set for a replay meant for one subscription only (its name). */
   readonly replayTarget?: string;
   ack(): void;
@@ -74,6 +80,16 @@ export interface ConsumerLag {
   readonly ackFloor: number;
 }
 
+/** What identifies a stream and where its sequences stand. */
+export interface StreamState {
+  readonly name: string;
+  /** When the stream was created: a stream deleted and created again has another. */
+  readonly created: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly messages: number;
+}
+
 export interface BusHealth {
   readonly kind: 'jetstream' | 'embedded' | 'memory';
   readonly connected: boolean;
@@ -112,6 +128,13 @@ export interface BusPort {
   /** An event this bus stored recently, by id; null when it cannot tell. */
   lookup(id: string): Promise<FoundMessage | null>;
   consumerLag(durable: string): Promise<ConsumerLag | null>;
+  /** The events stream's identity and sequences; null for a bus without a separate stream server (embedded). */
+  streamState(): Promise<StreamState | null>;
+  /**
+   * Makes an empty stream's next message take sequence `seq + 1`, so the sequences of a stream
+   * created again go on from where the database's stop (the newest-wins guard compares them).
+   */
+  continueSequenceAfter(seq: number): Promise<void>;
   /** Removes a durable consumer and its position (stop its members first); nothing when it does not exist. */
   deleteConsumer(durable: string): Promise<void>;
   /** Largest event payload the bus takes, in bytes. */

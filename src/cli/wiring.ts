@@ -34,6 +34,7 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
       subjectPrefix: config.nats.subjectPrefix,
       duplicateWindowMs: config.nats.duplicateWindowMs,
       maxAgeMs: config.nats.streamMaxAgeMs,
+      publishTimeoutMs: config.nats.publishTimeoutMs,
       logger,
     });
     await embedded.start();

@@ -38,8 +38,18 @@ export class EndpointClient {
   post(headers: Readonly<Record<string, string>>, body: Uint8Array): Promise<PostResult> {
     const started = performance.now();
     const took = () => performance.now() - started;
+    if (!this.options.allowPrivate) {
+      try {
+        checkTargetLiteral(this.url);
+      } catch (error) {
+        return Promise.resolve({ statusCode: null, error: (error as Error).message, retryAfterMs: null, durationMs: took() });
+      }
+    }
     return new Promise<PostResult>((resolve) => {
       let settled = false;
+      // Aborting the request ends it with an 'error', answered below as the timeout.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), this.options.timeoutMs);
       const finish = (result: Omit<PostResult, 'durationMs'>) => {
         if (settled) return;
         settled = true;
@@ -47,15 +57,7 @@ export class EndpointClient {
         resolve({ ...result, durationMs: took() });
       };
       const failed = (error: string) => finish({ statusCode: null, error, retryAfterMs: null });
-      if (!this.options.allowPrivate) {
-        try {
-          checkTargetLiteral(this.url);
-        } catch (error) {
-          failed((error as Error).message);
-          return;
-        }
-      }
-      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(body.byteLength) } }, (res) => {
+      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers: { ...headers, 'content-length': String(body.byteLength) }, signal: abort.signal }, (res) => {
         const status = res.statusCode ?? 0;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         if (status >= 200 && status < 300) {
@@ -77,11 +79,7 @@ export class EndpointClient {
         res.on('end', done);
         res.on('error', done);
       });
-      const timer = setTimeout(() => {
-        failed(`no answer within ${this.options.timeoutMs} ms (timeout)`);
-        req.destroy();
-      }, this.options.timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => failed(describeError(error)));
+      req.on('error', (error: NodeJS.ErrnoException) => failed(abort.signal.aborted ? `no answer within ${this.options.timeoutMs} ms (timeout)` : describeError(error)));
       req.end(body);
     });
   }

@@ -66,8 +66,9 @@ export class SubscriptionRunner {
         durable: this.durable,
         types: s.types,
         batchSize: s.maxInFlight,
-        // Long enough for a batch of timeouts and the log write; ordered retries extend it as they wait.
-        ackWaitMs: Math.max(30_000, s.timeoutMs * 2 + 10_000),
+        // Long enough for a batch of timeouts and the log write (ordered retries extend it every
+        // 5 s as they wait); short enough that a crashed process's deliveries come back soon.
+        ackWaitMs: Math.max(10_000, s.timeoutMs * 2 + 5_000),
         startAt: new Date(s.createdAt),
       },
       (batch) => this.handleBatch(batch),

@@ -46,6 +46,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** Longest a stopping gateway waits for its replays to reach their next page (as long as a worker waits for its batch). */
+const REPLAY_STOP_TIMEOUT_MS = 10_000;
 const EMPTY_BODY = Buffer.alloc(0);
 const RAW_BODY_TYPES = ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json', 'application/x-ndjson', 'text/plain'];
 
@@ -125,7 +127,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       storeHealth.stop();
       await app.close();
-      await context.replayer.drain();
+      await context.replayer.drain(REPLAY_STOP_TIMEOUT_MS);
     },
   };
 }

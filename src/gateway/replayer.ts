@@ -20,6 +20,8 @@ export interface StartedReplay {
  */
 export class Replayer {
   private readonly running = new Set<Promise<void>>();
+  /** Set by `drain`: replays stop at their next page. */
+  private stopping = false;
 
   constructor(
     private readonly bus: BusPort,
@@ -52,6 +54,7 @@ export class Replayer {
     let published = 0;
     try {
       for await (const page of this.store.selectForReplay(selector, PAGE_SIZE)) {
+        if (this.stopping) throw new Error(`the gateway stopped after ${published} of ${matched} events were re-delivered; start the replay again`);
         const acks = await this.bus.publishMany(page.map((event) => ({ envelope: toEnvelope(event), replay: target === undefined ? { originalSeq: event.streamSeq, replayId } : { originalSeq: event.streamSeq, replayId, target } })));
         const failure = acks.find((a) => a instanceof Error);
         if (failure !== undefined) throw failure;
@@ -67,9 +70,15 @@ export class Replayer {
     }
   }
 
-  /** Waits for the replays in progress (graceful stop). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+  /**
+   * Graceful stop: replays end at their next page (recorded as failed, with how far they got)
+   * and are waited for at most `timeoutMs`; a page stuck on the bus or the database is not.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }
 
@@ -83,7 +92,8 @@ function toEnvelope(event: StoredEvent): EventEnvelope {
     data: encoder.encode(event.dataText),
     ...(event.subject !== null ? { subject: event.subject } : {}),
     ...(event.originId !== null ? { originId: event.originId } : {}),
-    ...(event.entity !== null ? { entity: event.entity } : {}),
+    // Only the producer's own hint: the entity it was mapped to then may be renamed, removed or re-mapped since.
+    ...(event.entityHint !== null ? { entity: event.entityHint } : {}),
     ...(event.traceparent !== null ? { traceparent: event.traceparent } : {}),
     ...(event.extensions !== null ? { extensions: event.extensions } : {}),
   };

@@ -106,7 +106,9 @@ export function createEntityTables(): EntityTables {
           if (seen === undefined || wins(set.parent.mode, origin, seen.origin)) children.set(key, { set, origin });
         }
       }
-      const ordered = [...tables.values()].sort((a, b) => tableOrder(a.entity).localeCompare(tableOrder(b.entity)));
+      // One fixed order for every transaction (two of a large batch run at once, and other
+      // workers' too): taking row locks table by table in the order events came deadlocked them.
+      const ordered = [...tables.values()].sort((a, b) => compareText(tableOrder(a.entity), tableOrder(b.entity)));
       for (const w of ordered) {
         const def = w.entity;
         const { first, late } = plan(w);
@@ -189,6 +191,11 @@ function reduce(def: EntityDefinition, writes: readonly Sourced[]): Sourced | nu
 
 async function run(tx: SqlExecutor, statement: BatchStatement, params: unknown[][]): Promise<void> {
   await tx.query(statement.text, params);
+}
+
+/** Code-point order: the same in every process, whatever its locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Parents first (by table name), then children (by table name): the one order every transaction takes its locks in. */

@@ -30,7 +30,10 @@ export interface StoredEvent {
   /** The data as JSON text. */
   readonly dataText: string;
   readonly originId: string | null;
+  /** The entity the event was mapped to when it was stored (or its hint, when it mapped to none). */
   readonly entity: string | null;
+  /** The producer's own entity hint, if it gave one: all a replay carries, so it maps with the definitions of its time. */
+  readonly entityHint: string | null;
   readonly traceparent: string | null;
   readonly extensions: Readonly<Record<string, string>> | null;
 }
@@ -59,6 +62,8 @@ export interface AttemptRecord {
   readonly envelope: EventEnvelope;
   readonly entityType: string | null;
   readonly error: string;
+  /** The failing message's own stream sequence: failures are counted per message, so a replay starts a fresh count. */
+  readonly streamSeq: number;
 }
 
 export interface EventQuery {
@@ -168,8 +173,18 @@ export interface StorePort {
   migrate(entities?: readonly EntityDefinition[]): Promise<void>;
   /** Writes a batch in one transaction: archive rows, statuses, entity upserts. One outcome per item. */
   writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]>;
-  /** Records failed attempts (status `processing`, attempts + 1, the error); returns the attempts so far per item. */
+  /**
+   * Records failed attempts (status `processing`, attempts + 1, the error); returns per item the
+   * failed attempts of its message so far (the count SLUICE_MAX_DELIVER is compared with).
+   */
   recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]>;
+  /**
+   * Settles an event as `failed` with `item.failure`, in a write the event's content cannot make
+   * fail: its archive row as it came if the database takes it, else a storable copy of it
+   * (see `storableEnvelope`), else none; its status row always. Throws only when the database
+   * cannot be reached.
+   */
+  settleFailed(item: WriteItem & { readonly failure: string }): Promise<void>;
   getStatus(id: string): Promise<MessageStatusRecord | null>;
   getEvent(id: string): Promise<StoredEvent | null>;
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
@@ -179,6 +194,11 @@ export interface StorePort {
   countForReplay(selector: ReplaySelector): Promise<{ matched: number; knownIds?: string[]; maxSeq?: number }>;
   saveReplay(replay: ReplayProgress, selector?: ReplaySelector): Promise<void>;
   getReplay(replayId: string): Promise<ReplayProgress | null>;
+  /** The creation time recorded for the stream the workers consume (its identity), or null. */
+  streamCreated(stream: string): Promise<string | null>;
+  recordStreamCreated(stream: string, created: string): Promise<void>;
+  /** The highest stream sequence of any stored event, 0 when none. */
+  highestStreamSeq(): Promise<number>;
   /** Creates archive partitions covering the days around `now`; drops those older than the retention. */
   maintainPartitions(now: Date, retentionMs: number | null): Promise<void>;
   ping(): Promise<boolean>;

@@ -25,19 +25,56 @@ export interface SqlClient extends SqlExecutor {
   close(): Promise<void>;
 }
 
+/** Socket and resolver error codes of Node: the server cannot be reached, or the way to it broke. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  // getaddrinfo: a resolver that cannot answer now (EAI_AGAIN) or at all (EAI_FAIL).
+  'EAI_AGAIN',
+  'EAI_FAIL',
+]);
+
+const OUTAGE_MESSAGE = new RegExp(
+  [
+    'Connection terminated',
+    'connection timeout',
+    // pg-pool, when every connection is busy or a new one cannot be made within connectionTimeoutMillis.
+    'timeout exceeded when trying to connect',
+    'Client has encountered a connection error',
+    'not queryable',
+    'Cannot use a pool after calling end',
+    'terminating connection',
+    'the database system is (starting up|shutting down|in recovery mode)',
+    'getaddrinfo',
+  ].join('|'),
+  'i',
+);
+
 /**
- * True when an error means the database cannot be reached or the connection broke, as
- * opposed to a problem with the statement or the data. Workers pause and retry on these
- * and never count them against an event.
+ * True when an error means the database cannot be reached, the connection broke or the server
+ * cannot take work now, as opposed to a problem with the statement or the data. Workers pause
+ * and retry on these and never count them against an event. This is the one place that
+ * decides it; everything else asks here.
  */
-export function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | null;
+export function isConnectionError(error: unknown, depth = 0): boolean {
+  const e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | null;
   if (e === null || typeof e !== 'object') return false;
-  const code = e.code ?? '';
+  const code = typeof e.code === 'string' ? e.code : '';
   // Class 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
-  // 53300: too many connections; node errors for sockets.
-  if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === '53300') return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
-  const message = e.message ?? '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|terminating connection|the database system is (starting up|shutting down)/i.test(message);
+  // class 53: insufficient resources (too many connections, disk full, out of memory).
+  if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || /^53/.test(code)) return true;
+  if (NETWORK_CODES.has(code)) return true;
+  if (typeof e.message === 'string' && OUTAGE_MESSAGE.test(e.message)) return true;
+  if (depth >= 3) return false;
+  // A connect that tried several addresses fails with an AggregateError; wrappers keep the first error as `cause`.
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((inner) => isConnectionError(inner, depth + 1))) return true;
+  return e.cause !== undefined && isConnectionError(e.cause, depth + 1);
 }

@@ -17,10 +17,12 @@ import type {
 } from './port.js';
 import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
-import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, updateStatuses, type StatusRow } from './queries/status.js';
+import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
+import { selectHighestStreamSeq, selectStreamCreated, upsertStreamCreated } from './queries/streams.js';
 import { typeCondition } from './queries/type-pattern.js';
-import type { SqlClient, SqlExecutor } from './sql-client.js';
+import { isConnectionError, type SqlClient, type SqlExecutor } from './sql-client.js';
+import { storableEnvelope, storableText } from './storable.js';
 import { createSubscriptionRecords } from './subscription-records.js';
 
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
@@ -64,6 +66,19 @@ class SqlStore implements StorePort {
   async writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]> {
     if (items.length === 0) return [];
     await this.ensurePartitions(items.map((i) => i.envelope.receivedAt));
+    try {
+      return await this.writeInTransaction(items);
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      // A partition this process created was dropped since (by hand, or by another process's
+      // retention): forget what was cached, create the days again, and write once more.
+      this.partitions.clear();
+      await this.ensurePartitions(items.map((i) => i.envelope.receivedAt));
+      return this.writeInTransaction(items);
+    }
+  }
+
+  private writeInTransaction(items: readonly WriteItem[]): Promise<WriteOutcome[]> {
     return this.client.transaction(async (tx) => {
       // The first delivery of an id in this batch decides; later copies of it (a replay next to its original) follow.
       const firstById = new Map<string, WriteItem>();
@@ -105,20 +120,47 @@ class SqlStore implements StorePort {
 
   async recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]> {
     if (items.length === 0) return [];
-    const rows: StatusRow[] = items.map((i) => ({
-      id: i.envelope.id,
-      status: 'processing',
-      type: i.envelope.type,
-      entityType: i.entityType,
-      receivedAt: i.envelope.receivedAt,
-      streamSeq: 0,
-      error: i.error,
-      rowsText: null,
-    }));
+    // The attempt failed perhaps because of what the event carries: record it in a form that cannot fail the same way.
+    const rows: AttemptRow[] = items.map((i) => {
+      const e = storableEnvelope(i.envelope);
+      return {
+        id: e.id,
+        status: 'processing',
+        type: e.type,
+        entityType: i.entityType === null ? null : storableText(i.entityType),
+        receivedAt: e.receivedAt,
+        streamSeq: 0,
+        error: storableText(i.error),
+        rowsText: null,
+        failingSeq: i.streamSeq,
+      };
+    });
     // One statement cannot touch a row twice: count repeats of an id in the batch once.
     const unique = [...new Map(rows.map((r) => [r.id, r])).values()];
     const attempts = await this.client.transaction((tx) => recordAttempts(tx, unique));
     return items.map((i) => attempts.get(i.envelope.id) ?? 1);
+  }
+
+  async settleFailed(item: WriteItem & { readonly failure: string }): Promise<void> {
+    const safe: WriteItem & { failure: string } = { ...item, envelope: storableEnvelope(item.envelope), failure: storableText(item.failure) };
+    // The event's own day may be one no partition can hold (a year PostgreSQL refuses): then only the storable copy is tried.
+    const ownDay = await this.ensurePartitions([item.envelope.receivedAt]).then(
+      () => true,
+      (error: unknown) => {
+        if (isConnectionError(error)) throw error;
+        return false;
+      },
+    );
+    await this.ensurePartitions([safe.envelope.receivedAt]);
+    await this.client.transaction(async (tx) => {
+      const before = (await lockStatuses(tx, [item.envelope.id])).get(item.envelope.id);
+      if (before !== 'persisted' && before !== 'failed') {
+        const asItCame = ownDay && (await inSavepoint(tx, () => insertArchiveRows(tx, [archiveRow(item)])));
+        // Should not even the storable copy go in (its day's partition dropped meanwhile), the status row alone still settles the event.
+        if (!asItCame) await inSavepoint(tx, () => insertArchiveRows(tx, [archiveRow(safe)]));
+      }
+      await settleFailedStatuses(tx, [statusRow(safe)]);
+    });
   }
 
   getStatus(id: string): Promise<MessageStatusRecord | null> {
@@ -227,6 +269,18 @@ class SqlStore implements StorePort {
     return selectReplay(this.client, replayId);
   }
 
+  streamCreated(stream: string): Promise<string | null> {
+    return selectStreamCreated(this.client, stream);
+  }
+
+  recordStreamCreated(stream: string, created: string): Promise<void> {
+    return upsertStreamCreated(this.client, stream, created);
+  }
+
+  highestStreamSeq(): Promise<number> {
+    return selectHighestStreamSeq(this.client);
+  }
+
   async maintainPartitions(now: Date, retentionMs: number | null): Promise<void> {
     const today = dayStart(now);
     for (let day = today - DAY_MS; day <= today + 2 * DAY_MS; day += DAY_MS) {
@@ -238,6 +292,7 @@ class SqlStore implements StorePort {
     }
   }
 
+  /** Creates the partitions of the days these times fall on, unless this process created them already. */
   private async ensurePartitions(times: readonly string[]): Promise<void> {
     for (const time of times) {
       const day = dayStart(time);
@@ -259,6 +314,29 @@ class SqlStore implements StorePort {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** PostgreSQL's answer to a row whose day has no partition (check_violation, "no partition of relation … found for row"). */
+function isMissingPartition(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  return e?.code === '23514' && /no partition of relation/i.test(e.message ?? '');
+}
+
+/**
+ * Runs a statement that the database may refuse for its content, inside a savepoint so the
+ * refusal does not end the transaction; true when it went in. A lost connection still throws.
+ */
+async function inSavepoint(tx: SqlExecutor, statement: () => Promise<void>): Promise<boolean> {
+  await tx.query('SAVEPOINT sluice_settle');
+  try {
+    await statement();
+  } catch (error) {
+    if (isConnectionError(error)) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT sluice_settle');
+    return false;
+  }
+  await tx.query('RELEASE SAVEPOINT sluice_settle');
+  return true;
 }
 
 function statusRow(item: WriteItem): StatusRow {
@@ -288,6 +366,7 @@ function archiveRow(item: WriteItem): ArchiveRow {
     data: isUtf8(e.data) ? e.data : encoder.encode(decoder.decode(e.data)),
     originId: e.originId ?? null,
     entityType: item.entityType ?? e.entity ?? null,
+    entityHint: e.entity ?? null,
     traceparent: e.traceparent ?? null,
     extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),
   };

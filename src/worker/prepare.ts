@@ -14,6 +14,9 @@ const encoder = new TextEncoder();
 export async function prepareItem(delivery: Delivery, entities: EntityModel | null): Promise<WriteItem> {
   const { envelope } = delivery;
   const base = { envelope, seq: delivery.seq, replay: delivery.replayId !== undefined };
+  if (delivery.problem !== undefined) {
+    return { ...base, envelope: { ...envelope, data: encoder.encode(JSON.stringify(decoder.decode(envelope.data))) }, entityType: null, rows: null, failure: delivery.problem };
+  }
   const hint = envelope.entity;
   const routed = entities?.route(envelope.type, hint) ?? [];
   if (routed.length === 0) {

@@ -5,6 +5,7 @@ import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
+import { checkStreamIdentity } from './stream-identity.js';
 
 export interface WorkerOptions {
   readonly bus: BusPort;
@@ -51,17 +52,36 @@ export function createWorker(options: WorkerOptions): Worker {
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
   };
 
+  /**
+   * Publishes an event's dead letter and returns the reason to record. The bus makes every dead
+   * letter fit; should it still refuse this one for what it carries, the event is settled
+   * without it (the reason says so) rather than retried for ever. Throws only on a bus outage.
+   */
+  const deadLetter = async (item: WriteItem, delivery: Delivery, reason: string): Promise<string> => {
+    const fields = { id: item.envelope.id, type: item.envelope.type, reason, ...traceFields(item.envelope.traceparent) };
+    try {
+      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq, streamSeq: delivery.streamSeq }, reason);
+    } catch (error) {
+      if (isOutage(error)) throw error;
+      logger.error({ ...fields, err: asError(error).message }, 'event failed; its dead letter was refused');
+      return `${reason} (no dead letter: ${asError(error).message})`;
+    }
+    metrics.deadLetters.inc();
+    logger.warn(fields, 'event failed; dead-lettered');
+    return reason;
+  };
+
   /** Writes items and settles their deliveries; throws only for a database connection failure. */
-  const write = async (items: WriteItem[], deliveries: readonly Delivery[]): Promise<void> => {
-    const failures = items.filter((i) => i.failure !== undefined);
+  const write = async (prepared: WriteItem[], deliveries: readonly Delivery[]): Promise<void> => {
+    const items = [...prepared];
     // Dead letters first: if the commit then fails the redelivery publishes again under the same message id.
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item.failure === undefined) continue;
-      await bus.publishDeadLetter({ envelope: item.envelope, seq: item.seq, streamSeq: deliveries[i]!.streamSeq }, item.failure);
-      metrics.deadLetters.inc();
-      logger.warn({ id: item.envelope.id, type: item.envelope.type, reason: item.failure, ...traceFields(item.envelope.traceparent) }, 'event failed; dead-lettered');
+      const failure = await deadLetter(item, deliveries[i]!, item.failure);
+      if (failure !== item.failure) items[i] = { ...item, failure };
     }
+    const failures = items.filter((i) => i.failure !== undefined);
     const started = performance.now();
     const outcomes = await store.writeBatch(items);
     metrics.dbWriteDuration.observe((performance.now() - started) / 1000);
@@ -76,28 +96,47 @@ export function createWorker(options: WorkerOptions): Worker {
     for (const d of deliveries) d.ack();
   };
 
-  /** Writes one event on its own; an error that is the event's fault is counted, retried, and finally dead-lettered. */
+  /**
+   * Settles an event the database will not take as it is: its dead letter, then `failed` with
+   * the reason, in a write its content cannot make fail (see `StorePort.settleFailed`).
+   */
+  const settle = async (delivery: Delivery, item: WriteItem, reason: string): Promise<void> => {
+    const failure = await deadLetter(item, delivery, reason);
+    await store.settleFailed({ ...item, failure });
+    metrics.eventsFailed.inc();
+    delivery.ack();
+  };
+
+  /**
+   * Writes one event on its own. A failure that is the event's fault is counted against this
+   * message; the event is settled as failed once the database refused its content (class 22:
+   * the same bytes fail every time) or after `maxDeliver` failures, else retried with a growing
+   * delay. Only an outage is thrown: whatever else goes wrong hands back this event alone.
+   */
   const handleOne = async (delivery: Delivery, item: WriteItem): Promise<void> => {
+    let error: unknown;
     try {
       await write([item], [delivery]);
-    } catch (error) {
-      if (isOutage(error)) throw error;
-      const reason = asError(error).message;
-      // The write that settles the last attempt counts that attempt itself; recording it first would count it twice.
-      const before = (await store.getStatus(item.envelope.id))?.attempts ?? 0;
-      if (before + 1 >= options.maxDeliver) {
-        await write([{ ...item, failure: `gave up after ${before + 1} failed deliveries: ${reason}` }], [delivery]);
-        return;
-      }
-      const [attempts = 1] = await store.recordFailedAttempts([{ envelope: item.envelope, entityType: item.entityType, error: reason }]);
-      if (attempts >= options.maxDeliver) {
-        await write([{ ...item, failure: `gave up after ${attempts} failed deliveries: ${reason}` }], [delivery]);
-      } else {
-        metrics.eventsRetried.inc();
-        logger.warn({ id: item.envelope.id, attempts, err: reason, ...traceFields(item.envelope.traceparent) }, 'event write failed; will retry');
-        delivery.nak(nakDelayMs(attempts));
-      }
+      return;
+    } catch (caught) {
+      if (isOutage(caught)) throw caught;
+      error = caught;
     }
+    const reason = asError(error).message;
+    let failed = delivery.deliveryCount;
+    try {
+      [failed = 1] = await store.recordFailedAttempts([
+        { envelope: item.envelope, entityType: item.entityType, error: reason, streamSeq: delivery.streamSeq },
+      ]);
+      if (isRefusedContent(error)) return await settle(delivery, item, item.failure ?? `the database refused the event: ${reason}`);
+      if (failed >= options.maxDeliver) return await settle(delivery, item, `gave up after ${failed} failed deliveries: ${reason}`);
+    } catch (settling) {
+      if (isOutage(settling)) throw settling;
+      logger.error({ id: item.envelope.id, err: asError(settling).message, ...traceFields(item.envelope.traceparent) }, 'could not settle a failed event; will retry it');
+    }
+    metrics.eventsRetried.inc();
+    logger.warn({ id: item.envelope.id, failed, err: reason, ...traceFields(item.envelope.traceparent) }, 'event write failed; will retry');
+    delivery.nak(nakDelayMs(failed));
   };
 
   /** Hands deliveries back after an outage of the database or the bus, and pauses on a database outage. */
@@ -185,6 +224,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   return {
     async start() {
+      await checkStreamIdentity(bus, store, logger);
       await maintain();
       handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
       await updateLag();
@@ -198,6 +238,17 @@ export function createWorker(options: WorkerOptions): Worker {
       logger.info('worker stopped');
     },
   };
+}
+
+/**
+ * PostgreSQL refused a value the event carries (SQLSTATE class 22, data exception: a number
+ * `jsonb` cannot hold, a time out of range, a NUL in text), or its time has no valid day: the
+ * same event fails the same way on every delivery, so retrying it only holds others back.
+ */
+function isRefusedContent(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /** The database or the bus is away: nobody's fault but the outage's; never counted against an event. */

@@ -51,7 +51,7 @@ export async function ensureBuilt(): Promise<void> {
   }
 }
 
-export type SluiceCommand = 'gateway' | 'worker' | 'dev';
+export type SluiceCommand = 'gateway' | 'worker' | 'dev' | 'deliver';
 
 /** One running `sluice` process. */
 export interface SluiceProcess {
@@ -128,7 +128,9 @@ export async function startSluice(command: SluiceCommand, options: StartOptions)
       await proc.kill();
       throw new Error(`${options.name} was not ready in time:\n${proc.logTail()}`);
     }
-    if (command === 'worker' ? lines.some((l) => l.includes('"worker started"')) : await answersLive(url)) break;
+    const ready =
+      command === 'worker' ? lines.some((l) => l.includes('"worker started"')) : command === 'deliver' ? lines.some((l) => l.includes('"delivery started"')) : await answersLive(url);
+    if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   // dev also runs a worker: ready means both parts are up.

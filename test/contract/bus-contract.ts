@@ -364,5 +364,55 @@ export function busContract(name: string, makeBus: MakeBus): void {
         assert.equal(second!.envelope.id, envelope.id);
         assert.equal((await bus.lookup(envelope.id))?.seq, original.seq, 'lookup finds the original');
       }));
+
+    test('a replay for one subscription carries its name to every consumer', opts, () =>
+      withBus(async (bus) => {
+        const envelope = makeEnvelope('order.created', { n: 1 });
+        const original = await bus.publish({ envelope });
+        await bus.publish({ envelope, replay: { originalSeq: original.seq, replayId: unique('replay'), target: 'billing' } });
+        const r = await record(bus, { durable: unique('target') });
+        await eventually(() => r.deliveries.length === 2, 5000, 'two deliveries');
+        await r.handle.stop();
+        assert.equal(r.deliveries[0]!.replayTarget, undefined);
+        assert.equal(r.deliveries[1]!.replayTarget, 'billing');
+        assert.equal(r.deliveries[1]!.seq, original.seq);
+      }));
+
+    test('a new consumer with startAt begins with the events stored from then on; an existing one resumes', opts, () =>
+      withBus(async (bus) => {
+        await bus.publish({ envelope: makeEnvelope('order.created', { n: 1 }) });
+        await sleep(50);
+        const startAt = new Date();
+        await sleep(50);
+        const later = await bus.publish({ envelope: makeEnvelope('order.created', { n: 2 }) });
+        const durable = unique('start');
+        const r = await record(bus, { durable, startAt });
+        await eventually(() => r.deliveries.length === 1, 5000, 'one delivery');
+        await sleep(300);
+        await r.handle.stop();
+        assert.deepEqual(r.deliveries.map((d) => d.seq), [later.seq]);
+        const third = await bus.publish({ envelope: makeEnvelope('order.created', { n: 3 }) });
+        const resumed = await record(bus, { durable, startAt: new Date() });
+        await eventually(() => resumed.deliveries.length === 1, 5000, 'the next event');
+        await resumed.handle.stop();
+        assert.deepEqual(resumed.deliveries.map((d) => d.seq), [third.seq]);
+      }));
+
+    test('deleteConsumer forgets a consumer and its position', opts, () =>
+      withBus(async (bus) => {
+        const a = await bus.publish({ envelope: makeEnvelope('order.created', { n: 1 }) });
+        const durable = unique('gone');
+        const r = await record(bus, { durable });
+        await eventually(() => r.deliveries.length === 1, 5000, 'one delivery');
+        await r.handle.stop();
+        assert.notEqual(await bus.consumerLag(durable), null);
+        await bus.deleteConsumer(durable);
+        assert.equal(await bus.consumerLag(durable), null);
+        await bus.deleteConsumer(durable);
+        const again = await record(bus, { durable });
+        await eventually(() => again.deliveries.length === 1, 5000, 'delivered afresh');
+        await again.handle.stop();
+        assert.equal(again.deliveries[0]!.seq, a.seq);
+      }));
   });
 }

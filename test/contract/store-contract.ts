@@ -128,8 +128,8 @@ export function storeContract(name: string, makeStore: MakeStore): void {
 
     test('records failed attempts as processing and counts them; a settled status stays settled', async () => {
       const env = envelope('note.retry', { n: 1 });
-      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'boom' }]), [1]);
-      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'boom again' }]), [2]);
+      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'boom', streamSeq: 7 }]), [1]);
+      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'boom again', streamSeq: 7 }]), [2]);
       const status = await store.getStatus(env.id);
       assert.equal(status?.status, 'processing');
       assert.equal(status?.error, 'boom again');
@@ -138,6 +138,74 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal(done?.status, 'persisted');
       assert.equal(done?.attempts, 3);
       assert.equal(await count('SELECT count(*) AS n FROM sluice.events WHERE id = $1', [env.id]), 1);
+    });
+
+    test('counts failed attempts per message: a replay starts a fresh count, attempts counts every delivery', async () => {
+      const env = envelope('note.fresh', { n: 1 });
+      const it = await item(env);
+      await store.writeBatch([it]);
+      await store.writeBatch([{ ...it, replay: true }]);
+      await store.writeBatch([{ ...it, replay: true }]);
+      // A transient error during a third replay (its own message, stream sequence 900) is its first failure.
+      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'deadlock detected', streamSeq: 900 }]), [1]);
+      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'deadlock detected', streamSeq: 900 }]), [2]);
+      assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'statement timeout', streamSeq: 901 }]), [1]);
+      const status = await store.getStatus(env.id);
+      assert.equal(status?.status, 'persisted', 'a failed replay attempt leaves a persisted event persisted');
+      assert.equal(status?.attempts, 6, 'three deliveries written and three failed');
+    });
+
+    test('settles an event the database refuses as it came: failed with the reason, archived once as a storable copy', async () => {
+      const refused: Array<[string, Partial<EventEnvelope>]> = [
+        ['a number jsonb cannot hold', { data: encoder.encode('{"x":1e-20000}') }],
+        ['a number too large', { data: encoder.encode('{"x":1e200000}') }],
+        ['a time before year 1', { time: '0000-01-01T00:00:00Z' }],
+        ['a time past what timestamptz holds', { time: '294277-01-01T00:00:00Z' }],
+        ['a time that is no time', { time: 'soon' }],
+        ['a time of receipt out of range', { receivedAt: '0001-01-01T00:30:00+01:00' }],
+        ['a time of receipt that is no time', { receivedAt: 'yesterday' }],
+        ['NUL in text and data', { source: '/a\u0000b', extensions: { t: 'x\u0000' }, data: encoder.encode('{"s":"\\u0000"}') }],
+      ];
+      for (const [what, overrides] of refused) {
+        const env = envelope('note.poison', { n: 1 }, overrides);
+        const it = { ...(await item(envelope('note.poison', { n: 1 }))), envelope: env };
+        await assert.rejects(store.writeBatch([it]), `${what}: refused as it came`);
+        assert.deepEqual(await store.recordFailedAttempts([{ envelope: env, entityType: null, error: 'refused', streamSeq: it.seq }]), [1], what);
+        await store.settleFailed({ ...it, failure: `the database refused the event (${what})` });
+        const status = await store.getStatus(env.id);
+        assert.equal(status?.status, 'failed', what);
+        assert.equal(status?.error, `the database refused the event (${what})`);
+        assert.equal(status?.attempts, 1, `${what}: the settling write does not count the attempt again`);
+        assert.equal(await count('SELECT count(*) AS n FROM sluice.events WHERE id = $1', [env.id]), 1, `${what}: archived once`);
+        const stored = await store.getEvent(env.id);
+        assert.equal(stored?.streamSeq, it.seq, what);
+        // Settling again (a redelivery after a lost ack) changes nothing.
+        await store.settleFailed({ ...it, failure: 'again' });
+        assert.equal(await count('SELECT count(*) AS n FROM sluice.events WHERE id = $1', [env.id]), 1, `${what}: still once`);
+      }
+    });
+
+    test('settles a persisted event as failed when its replay fails, adding no archive row', async () => {
+      const it = await item(envelope('account.opened', { account_id: 'a-settle', balance: 1 }));
+      await store.writeBatch([it]);
+      await store.settleFailed({ ...it, replay: true, failure: 'gave up after 5 failed deliveries: deadlock detected' });
+      const status = await store.getStatus(it.envelope.id);
+      assert.equal(status?.status, 'failed');
+      assert.match(status?.error ?? '', /gave up/);
+      assert.equal(await count('SELECT count(*) AS n FROM sluice.events WHERE id = $1', [it.envelope.id]), 1);
+    });
+
+    test('a dropped archive partition is created again for a late event of its day', async () => {
+      const day = Date.UTC(2020, 1, 3);
+      const name = 'events_20200203';
+      const at = new Date(day + 3_600_000).toISOString();
+      const first = await item(envelope('note.late', { n: 1 }, { receivedAt: at, time: at }));
+      await store.writeBatch([first]);
+      await sql.query(`DROP TABLE sluice.${name}`);
+      const late = await item(envelope('note.late', { n: 2 }, { receivedAt: at, time: at }));
+      assert.deepEqual(await store.writeBatch([late]), [{ duplicate: false }]);
+      assert.equal((await store.getStatus(late.envelope.id))?.status, 'persisted');
+      assert.equal(await count(`SELECT count(*) AS n FROM sluice.${name}`, []), 1);
     });
 
     test('reads an event back with every attribute and its data text', async () => {

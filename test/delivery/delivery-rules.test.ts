@@ -90,3 +90,53 @@ describe('CloudEvents binary-mode headers', () => {
     assert.equal(headers['content-type'], 'application/json');
   });
 });
+
+describe('endpoint client', () => {
+  it('refuses private targets when connecting, whether the URL names an IP or a host that resolves to one', async () => {
+    const { EndpointClient } = await import('../../src/delivery/post-event.js');
+    const { createServer } = await import('node:http');
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const client = new EndpointClient(`http://${host}:${port}/hook`, { maxSockets: 2, timeoutMs: 2000, allowPrivate: false });
+        const result = await client.post({ 'content-type': 'application/json' }, Buffer.from('{}'));
+        client.close();
+        assert.equal(result.statusCode, null, host);
+        assert.match(result.error ?? '', /loopback, private or link-local/, host);
+      }
+      assert.equal(hits, 0, 'nothing reached the private address');
+      const allowed = new EndpointClient(`http://localhost:${port}/hook`, { maxSockets: 2, timeoutMs: 2000, allowPrivate: true });
+      assert.equal((await allowed.post({}, Buffer.from('{}'))).statusCode, 204);
+      allowed.close();
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('endpoint timeouts', () => {
+  it('gives up on an endpoint that does not answer within the timeout, and says so', async () => {
+    const { EndpointClient } = await import('../../src/delivery/post-event.js');
+    const { createServer } = await import('node:http');
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const client = new EndpointClient(`http://127.0.0.1:${port}/hook`, { maxSockets: 1, timeoutMs: 300, allowPrivate: true });
+      const result = await client.post({}, Buffer.from('{}'));
+      client.close();
+      assert.equal(result.statusCode, null);
+      assert.equal(result.error, 'no answer within 300 ms (timeout)');
+      assert.ok(result.durationMs >= 290 && result.durationMs < 2000, String(result.durationMs));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -42,6 +42,8 @@ export class DurableConsumer {
   private waiters = new Set<() => void>();
   private saveTimer: NodeJS.Timeout | null = null;
   private saving: Promise<unknown> = Promise.resolve();
+  /** The log is closing: acks and naks of batches still running change nothing (their messages come back at the next start). */
+  private closed = false;
 
   constructor(
     readonly name: string,
@@ -123,11 +125,11 @@ export class DurableConsumer {
       deliveryCount: f.count,
       ...(message.r !== undefined ? { replayId: message.r.i } : {}),
       ...(message.r?.t !== undefined ? { replayTarget: message.r.t } : {}),
-      ack: () => once(() => this.settle(streamSeq)),
-      term: () => once(() => this.settle(streamSeq)),
-      nak: (delayMs: number) => once(() => this.retime(streamSeq, generation, Math.max(0, delayMs))),
+      ack: () => once(() => this.closed || this.settle(streamSeq)),
+      term: () => once(() => this.closed || this.settle(streamSeq)),
+      nak: (delayMs: number) => once(() => this.closed || this.retime(streamSeq, generation, Math.max(0, delayMs))),
       working: () => {
-        if (!settled) this.retime(streamSeq, generation, this.ackWaitMs);
+        if (!settled && !this.closed) this.retime(streamSeq, generation, this.ackWaitMs);
       },
     };
   }
@@ -200,12 +202,22 @@ export class DurableConsumer {
     }, SAVE_DELAY_MS);
   }
 
+  /**
+   * Saves the ack state a last time and stops saving: a batch that outlives the stop timeout
+   * may still ack or nak, but the log is about to close under it.
+   */
+  async close(): Promise<void> {
+    await this.save();
+    this.closed = true;
+  }
+
   /** Writes the ack state now; resolves once it is committed. */
   save(): Promise<unknown> {
     if (this.saveTimer !== null) {
       clearTimeout(this.saveTimer);
       this.saveTimer = null;
     }
+    if (this.closed) return this.saving;
     const counts: Array<[number, number]> = [...this.inFlight.entries()].map(([seq, f]) => [seq, f.count]);
     for (const [seq, count] of this.earlierCounts) if (!this.inFlight.has(seq)) counts.push([seq, count]);
     const state: StoredConsumerState = {
@@ -214,7 +226,11 @@ export class DurableConsumer {
       counts,
       ...(this.types !== undefined ? { types: [...this.types] } : {}),
     };
-    this.saving = this.log.consumers.put(this.name, state).catch(this.onSaveError);
+    try {
+      this.saving = this.log.consumers.put(this.name, state).catch(this.onSaveError);
+    } catch (error) {
+      this.onSaveError(error);
+    }
     return this.saving;
   }
 }

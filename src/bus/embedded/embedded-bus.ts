@@ -37,10 +37,18 @@ export interface EmbeddedBusOptions {
   readonly maxAgeMs?: number;
   /** Largest event data taken, in bytes (default 1 MiB, as NATS's default max_payload). */
   readonly maxPayloadBytes?: number;
+  /**
+   * Longest wait for a publish to be synced to disk; past it the publish fails with
+   * `bus_unavailable` (a stalled disk must not hold a request past the gateway's 5 s rule). The
+   * write may still land later: a retry under the same idempotency key is then a duplicate.
+   */
+  readonly publishTimeoutMs?: number;
   readonly logger?: EmbeddedBusLogger;
 }
 
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** As SLUICE_PUBLISH_TIMEOUT's default. */
+const DEFAULT_PUBLISH_TIMEOUT_MS = 4_000;
 const TRIM_INTERVAL_MS = 60_000;
 
 /** One `consume()` call: a loop taking batches from its durable consumer. */
@@ -127,7 +135,7 @@ class EmbeddedBus implements BusPort {
     const log = this.opened();
     this.checkSize(request.envelope);
     try {
-      return await log.append(request.envelope, request.replay);
+      return await withDeadline(log.append(request.envelope, request.replay), this.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
     } catch (error) {
       throw unavailable(error);
     }
@@ -224,6 +232,15 @@ class EmbeddedBus implements BusPort {
     await log.consumers.remove(durable);
   }
 
+  // The embedded log lives beside the embedded database in one data directory: no separate stream to be recreated.
+  async streamState(): Promise<null> {
+    return null;
+  }
+
+  async continueSequenceAfter(): Promise<void> {
+    throw new Error('the embedded bus has no separate stream to renumber');
+  }
+
   maxPayload(): number {
     return this.maxPayloadBytes;
   }
@@ -245,7 +262,7 @@ class EmbeddedBus implements BusPort {
     if (this.trimTimer !== null) clearInterval(this.trimTimer);
     this.trimTimer = null;
     this.unsubscribe?.();
-    await Promise.all([...this.consumers.values()].map((c) => c.save()));
+    await Promise.all([...this.consumers.values()].map((c) => c.close()));
     this.consumers.clear();
     this.log = null;
     try {
@@ -263,6 +280,20 @@ function unavailable(error: unknown): SluiceError {
     cause: error,
     retryAfterSeconds: 1,
   });
+}
+
+/** The promise's value, or a `bus_unavailable` error once `ms` have passed without one. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new SluiceError('bus_unavailable', `the embedded bus did not sync the event to disk within ${ms} ms; it may not be stored. Retry shortly with the same idempotency key.`, { retryAfterSeconds: 1 })),
+      ms,
+    );
+  });
+  // The write goes on: if it fails after the deadline, nobody waits for its error any more.
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {

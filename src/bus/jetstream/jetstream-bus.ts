@@ -10,8 +10,8 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { v5 as uuidV5 } from 'uuid';
+import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { v5 as uuidV5, validate as isUuid } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
 import { deadLetterSubjectFor, subjectFor, typeMatches } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
@@ -27,12 +27,13 @@ import type {
   PublishAck,
   PublishRequest,
   ReplayMark,
+  StreamState,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders } from './wire.js';
+import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawHeaderBlock } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -52,6 +53,12 @@ export type BusLogEvent =
   | { kind: 'consumer-error'; error: string };
 
 const RECENT_IDS = 200_000;
+/**
+ * Bytes a replay's headers add to an event's: `sluice-replay-seq`, `sluice-replay-id` and the
+ * longer message id come to about 140, `sluice-replay-for` (a replay for one subscription) about
+ * 20 more than its name. Kept free at publish so a replay always fits.
+ */
+const REPLAY_HEADER_ROOM = 256;
 const LOOKUP_TIMEOUT_MS = 300;
 /** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
 const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
@@ -144,6 +151,20 @@ class JetStreamBus implements BusPort {
     return undefined;
   }
 
+  /**
+   * The server counts headers and data against max_payload. An event is taken only if it would
+   * still fit as a replay, whose headers are longer (REPLAY_HEADER_ROOM), so every accepted
+   * event can be replayed.
+   */
+  private tooLarge(envelope: EventEnvelope, headers: Uint8Array, replay: ReplayMark | undefined): SluiceError | undefined {
+    const size = headers.byteLength + envelope.data.byteLength + (replay === undefined ? REPLAY_HEADER_ROOM : 0);
+    if (size <= this.payloadLimit) return undefined;
+    return new SluiceError(
+      'event_too_large',
+      `the event is ${envelope.data.byteLength} bytes of data and ${headers.byteLength} of attributes; the NATS server takes at most ${this.payloadLimit} in all, ${REPLAY_HEADER_ROOM} of them kept for a replay's headers`,
+    );
+  }
+
   async publish(request: PublishRequest): Promise<PublishAck> {
     this.client();
     const acks = this.acks!;
@@ -151,6 +172,8 @@ class JetStreamBus implements BusPort {
     const refusal = this.refusal(envelope);
     if (refusal !== undefined) throw refusal;
     const headers = encodeEnvelopeHeaders(envelope, replay);
+    const tooLarge = this.tooLarge(envelope, headers, replay);
+    if (tooLarge !== undefined) throw tooLarge;
     try {
       const ack = await acks.publish({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers });
       if (replay === undefined) this.recent.remember(envelope.id, ack.seq);
@@ -178,7 +201,13 @@ class JetStreamBus implements BusPort {
         continue;
       }
       try {
-        items.push({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers: encodeEnvelopeHeaders(envelope, replay) });
+        const headers = encodeEnvelopeHeaders(envelope, replay);
+        const tooLarge = this.tooLarge(envelope, headers, replay);
+        if (tooLarge !== undefined) {
+          results[i] = tooLarge;
+          continue;
+        }
+        items.push({ subject: subjectFor(this.options.streams.subjectPrefix, envelope.type), data: envelope.data, headers });
       } catch (error) {
         results[i] = error as Error;
         continue;
@@ -201,16 +230,28 @@ class JetStreamBus implements BusPort {
     return results;
   }
 
+  /**
+   * A dead letter always fits the server's max_payload: when the event's data with the dead
+   * letter's headers (the reason adds up to 1000 bytes) would not, the data is left out and
+   * `sluice-dlq-data-omitted` says how large it was; the data stays in the stream at
+   * `sluice-dlq-stream-seq` and in the archive, from where a replay re-delivers it.
+   */
   async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void> {
     const js = this.client();
-    const headers = envelopeHeaders(delivery.envelope);
+    const headers = deadLetterHeaders(delivery.envelope);
     // One message id per message given up on: a retried batch does not dead-letter it twice, a replay that fails again does.
     const msgId = `${delivery.envelope.id}:dlq:${delivery.streamSeq ?? delivery.seq}`;
     headers.set(HEADER.msgId, msgId);
     headers.set(HEADER.deadLetterReason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     headers.set(HEADER.deadLetterSeq, String(delivery.seq));
+    headers.set(HEADER.deadLetterStreamSeq, String(delivery.streamSeq ?? delivery.seq));
+    let data = delivery.envelope.data;
+    if (encodedLength(headers) + data.byteLength > this.payloadLimit) {
+      headers.set(HEADER.deadLetterDataOmitted, String(data.byteLength));
+      data = new Uint8Array(0);
+    }
     try {
-      await js.publish(deadLetterSubjectFor(this.options.streams.subjectPrefix, delivery.envelope.type), delivery.envelope.data, {
+      await js.publish(deadLetterSubjectFor(this.options.streams.subjectPrefix, delivery.envelope.type), data, {
         msgID: msgId,
         headers,
         timeout: this.options.publishTimeoutMs,
@@ -261,13 +302,29 @@ class JetStreamBus implements BusPort {
     return handle;
   }
 
+  /**
+   * A consumed message as a delivery, read tolerantly: a message published straight to NATS
+   * may lack Sluice's headers (archived as a raw message), its time of receipt (the stream's
+   * time of storing it is taken), or carry a `ce-id` that is no UUID (the id is derived from
+   * the stream and sequence, the producer's id kept as `originid`). One whose headers cannot
+   * be read at all is handed over with its `problem`, to be settled as failed on its own.
+   */
   private delivery(m: JsMsg): Delivery {
     const { subjectPrefix, stream } = this.options.streams;
-    const block = rawHeaderBlock(m);
-    const decoded = (block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix)) ?? {
-      envelope: rawEnvelope(m, stream, subjectPrefix),
-    };
-    return new JetStreamDelivery(m, decoded.envelope, decoded.replay);
+    const storedAt = () => storedTime(m);
+    let decoded;
+    try {
+      const block = rawHeaderBlock(m);
+      decoded = block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix, storedAt) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix, storedAt);
+    } catch (error) {
+      return new JetStreamDelivery(m, rawEnvelope(m, stream, subjectPrefix), undefined, `the message could not be read as an event: ${(error as Error).message}`);
+    }
+    if (decoded === null) return new JetStreamDelivery(m, rawEnvelope(m, stream, subjectPrefix), undefined);
+    const { envelope, replay, problem } = decoded;
+    const problemText = problem === undefined ? undefined : `the message could not be read as an event: ${problem}`;
+    if (isUuid(envelope.id)) return new JetStreamDelivery(m, envelope, replay, problemText);
+    const id = uuidV5(`${stream}:${replay?.originalSeq ?? m.seq}`, RAW_MESSAGE_NAMESPACE);
+    return new JetStreamDelivery(m, { ...envelope, id, originId: envelope.originId ?? envelope.id }, replay, problemText);
   }
 
   async lookup(id: string): Promise<FoundMessage | null> {
@@ -311,6 +368,20 @@ class JetStreamBus implements BusPort {
     }
   }
 
+  async streamState(): Promise<StreamState | null> {
+    const jsm = this.jsm;
+    if (jsm === undefined) throw new SluiceError('bus_unavailable', 'the JetStream bus is not started', { retryAfterSeconds: 1 });
+    const info = await jsm.streams.info(this.options.streams.stream);
+    return { name: info.config.name, created: info.created, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, messages: info.state.messages };
+  }
+
+  async continueSequenceAfter(seq: number): Promise<void> {
+    const jsm = this.jsm;
+    if (jsm === undefined) throw new SluiceError('bus_unavailable', 'the JetStream bus is not started', { retryAfterSeconds: 1 });
+    // A purge up to a sequence past the last one leaves the stream empty with that as its next sequence.
+    await jsm.streams.purge(this.options.streams.stream, { seq: seq + 1 });
+  }
+
   maxPayload(): number {
     return this.payloadLimit;
   }
@@ -336,56 +407,60 @@ class JetStreamDelivery implements Delivery {
   readonly streamSeq: number;
   readonly deliveryCount: number;
   readonly replayId?: string;
+  readonly problem?: string;
   readonly replayTarget?: string;
 
   constructor(
     private readonly m: JsMsg,
     readonly envelope: EventEnvelope,
     replay: ReplayMark | undefined,
+    problem?: string,
   ) {
     const info = m.info;
     this.streamSeq = info.streamSequence;
     this.seq = replay?.originalSeq ?? info.streamSequence;
     this.deliveryCount = info.deliveryCount;
     if (replay !== undefined) this.replayId = replay.replayId;
+    if (problem !== undefined) this.problem = problem;
     if (replay?.target !== undefined) this.replayTarget = replay.target;
   }
 
+  // A batch that outlived the stop timeout settles on a connection already drained or closed:
+  // nats.js then throws. The message was not acked, so the server redelivers it; nothing to do.
   ack(): void {
-    this.m.ack();
+    settleQuietly(() => this.m.ack());
   }
 
   nak(delayMs: number): void {
-    this.m.nak(delayMs);
+    settleQuietly(() => this.m.nak(delayMs));
   }
 
   // nats-server 2.9 does not read a reason after +TERM (it would ignore the term); callers log it.
   term(_reason: string): void {
-    this.m.term();
+    settleQuietly(() => this.m.term());
   }
 
   working(): void {
-    this.m.working();
+    settleQuietly(() => this.m.working());
   }
 }
 
-/**
- * The raw header block of a consumed message, where this nats.js version keeps it (the message
- * object's `msg._rdata` up to `msg._msg.hdr`); undefined elsewhere, and the headers are then
- * read through `MsgHdrs`. Reading the block directly is the worker's cheapest way to its
- * attributes (see `decodeEnvelopeFromBlock`).
- */
-function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
-  const inner = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
-  const hdr = inner?._msg?.hdr;
-  const raw = inner?._rdata;
-  if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
-  return raw.subarray(0, hdr);
+function settleQuietly(settle: () => void): void {
+  try {
+    settle();
+  } catch {
+    // The connection is closed: the server redelivers the message after its ack wait.
+  }
+}
+
+/** When the stream stored a message, RFC 3339. */
+function storedTime(m: JsMsg): string {
+  return new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)).toISOString();
 }
 
 /** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
 function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnvelope {
-  const receivedAt = new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)).toISOString();
+  const receivedAt = storedTime(m);
   return {
     id: uuidV5(`${stream}:${m.seq}`, RAW_MESSAGE_NAMESPACE),
     type: m.subject.slice(subjectPrefix.length + 1),
@@ -394,6 +469,43 @@ function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnve
     receivedAt,
     data: m.data,
   };
+}
+
+/**
+ * The event's headers for its dead letter. An event read from a message published straight to
+ * NATS may carry extension names or values MsgHdrs refuses to write back: those are left out
+ * rather than lose the dead letter.
+ */
+function deadLetterHeaders(envelope: EventEnvelope): MsgHdrs {
+  try {
+    return envelopeHeaders(envelope);
+  } catch {
+    const clean = (value: string): string => value.replace(/[\r\n]+/g, ' ');
+    const copy: { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] } = {
+      id: envelope.id,
+      type: clean(envelope.type),
+      source: clean(envelope.source),
+      time: clean(envelope.time),
+      receivedAt: clean(envelope.receivedAt),
+      data: envelope.data,
+    };
+    if (envelope.subject !== undefined) copy.subject = clean(envelope.subject);
+    if (envelope.originId !== undefined) copy.originId = clean(envelope.originId);
+    if (envelope.entity !== undefined) copy.entity = clean(envelope.entity);
+    if (envelope.traceparent !== undefined) copy.traceparent = clean(envelope.traceparent);
+    const extensions = Object.entries(envelope.extensions ?? {}).filter(([name]) => isHeaderName(`ce-${name}`));
+    if (extensions.length > 0) copy.extensions = Object.fromEntries(extensions.map(([name, value]) => [name, clean(value)]));
+    return envelopeHeaders(copy);
+  }
+}
+
+function isHeaderName(name: string): boolean {
+  return /^[!-9;-~]+$/.test(name);
+}
+
+/** Bytes a header block takes on the wire, as the server counts it against max_payload. */
+function encodedLength(headers: MsgHdrs): number {
+  return (headers as unknown as { encode(): Uint8Array }).encode().byteLength;
 }
 
 /** JetStream's API error for a message the stream would not store: "maximum messages exceeded", "maximum bytes exceeded" (discard new at a limit). */

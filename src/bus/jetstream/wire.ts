@@ -1,3 +1,4 @@
+import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { EventEnvelope } from '../../envelope/index.js';
 import type { ReplayMark } from '../port.js';
@@ -25,6 +26,10 @@ export const HEADER = {
   replayTarget: 'sluice-replay-for',
   deadLetterReason: 'sluice-dlq-reason',
   deadLetterSeq: 'sluice-dlq-seq',
+  /** The dead-lettered message's own stream sequence: where its data can be read when the dead letter had to leave it out. */
+  deadLetterStreamSeq: 'sluice-dlq-stream-seq',
+  /** Set (to the data's size in bytes) when the dead letter carries no data because with it the message would not fit. */
+  deadLetterDataOmitted: 'sluice-dlq-data-omitted',
 } as const;
 
 const RESERVED = new Set<string>(Object.values(HEADER).map((h) => h.toLowerCase()));
@@ -107,14 +112,20 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export interface DecodedMessage {
   readonly envelope: EventEnvelope;
   readonly replay?: ReplayMark;
+  /** Why the message cannot be taken as the event its headers name (it is then settled as failed). */
+  readonly problem?: string;
 }
 
-/** Reads an event back from NATS headers and payload. Returns null for a message that is not a Sluice event. */
-export function decodeEnvelope(h: MsgHdrs | undefined, data: Uint8Array, subject: string, subjectPrefix: string): DecodedMessage | null {
+/**
+ * Reads an event back from NATS headers and payload. Returns null for a message that is not a
+ * Sluice event. `storedAt` is when the stream stored the message: the time of receipt of a
+ * message published without one (straight to NATS, with a `ce-id`).
+ */
+export function decodeEnvelope(h: MsgHdrs | undefined, data: Uint8Array, subject: string, subjectPrefix: string, storedAt?: () => string): DecodedMessage | null {
   if (h === undefined) return null;
   const pairs: string[] = [];
   for (const [name, values] of h) pairs.push(name, values[0] ?? '');
-  return decodePairs(pairs, data, subject, subjectPrefix);
+  return decodePairs(pairs, data, subject, subjectPrefix, storedAt);
 }
 
 const blockDecoder = new TextDecoder();
@@ -126,8 +137,8 @@ const blockDecoder = new TextDecoder();
  * consumes: going through `MsgHdrs` cost a Map, an array per header and a check of every
  * name's characters, per message.
  */
-export function decodeEnvelopeFromBlock(block: Uint8Array, data: Uint8Array, subject: string, subjectPrefix: string): DecodedMessage | null {
-  return decodePairs(headerPairs(blockDecoder.decode(block)), data, subject, subjectPrefix);
+export function decodeEnvelopeFromBlock(block: Uint8Array, data: Uint8Array, subject: string, subjectPrefix: string, storedAt?: () => string): DecodedMessage | null {
+  return decodePairs(headerPairs(blockDecoder.decode(block)), data, subject, subjectPrefix, storedAt);
 }
 
 /** Name, value, name, value… of a header block's lines, the status line skipped. */
@@ -146,7 +157,12 @@ export function headerPairs(text: string): string[] {
   return pairs;
 }
 
-function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string, subjectPrefix: string): DecodedMessage | null {
+/** Sluice writes times of receipt as `Date.toISOString()` does: 24 characters ending in Z. */
+function isReceiptTime(text: string): boolean {
+  return text.length === 24 && text.charCodeAt(23) === 90 && !Number.isNaN(Date.parse(text));
+}
+
+function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string, subjectPrefix: string, storedAt?: () => string): DecodedMessage | null {
   // One pass over the headers (`MsgHdrs.get` scans every key on each call); a repeated name keeps its first value.
   let id = '';
   let type = '';
@@ -209,6 +225,8 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
     if (!Object.hasOwn(extensions, key)) extensions[key] = value;
   }
   if (id === '') return null;
+  // Published straight to NATS without one (or with something else): the stream's own time of storing it.
+  if (storedAt !== undefined && !isReceiptTime(receivedAt)) receivedAt = storedAt();
   const envelope: Mutable<EventEnvelope> = {
     id,
     type: type || subject.slice(subjectPrefix.length + 1),
@@ -224,5 +242,23 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   if (traceparent !== '') envelope.traceparent = traceparent;
   if (extensions !== undefined) envelope.extensions = extensions;
   if (replaySeq === '') return { envelope };
-  return { envelope, replay: replayTarget === '' ? { originalSeq: Number(replaySeq), replayId } : { originalSeq: Number(replaySeq), replayId, target: replayTarget } };
+  // A replay mark that is not one Sluice wrote (a sequence that is not a positive integer) cannot be trusted for the newest-wins guard.
+  const originalSeq = Number(replaySeq);
+  if (!Number.isSafeInteger(originalSeq) || originalSeq <= 0) return { envelope, problem: `its ${HEADER.replaySeq} header is not a stream sequence: "${replaySeq.slice(0, 40)}"` };
+  return { envelope, replay: replayTarget === '' ? { originalSeq, replayId } : { originalSeq, replayId, target: replayTarget } };
+}
+
+/**
+ * The raw header block of a consumed message, where this nats.js version keeps it (the message
+ * object's `msg._rdata` up to `msg._msg.hdr`); undefined elsewhere, and the headers are then
+ * read through `MsgHdrs`. Reading the block directly is the worker's cheapest way to its
+ * attributes (see `decodeEnvelopeFromBlock`). package.json pins nats.js to the version whose
+ * fields these are; test/unit/nats-internals.test.ts fails when they move.
+ */
+export function rawHeaderBlock(m: JsMsg): Uint8Array | undefined {
+  const inner = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const hdr = inner?._msg?.hdr;
+  const raw = inner?._rdata;
+  if (typeof hdr !== 'number' || hdr <= 0 || !(raw instanceof Uint8Array) || hdr > raw.length) return undefined;
+  return raw.subarray(0, hdr);
 }

@@ -19,17 +19,6 @@ import { requireMediaType } from '../content-type.js';
 import { checkJsonBytes } from '../json-body.js';
 import { idParamsSchema } from './schemas.js';
 
-/** The scope every route here needs (see "API keys"): subscriptions are `admin`; the delivery log is `read`. */
-export const SUBSCRIPTION_ROUTE_SCOPES = Object.freeze({
-  'POST /subscriptions': 'admin',
-  'GET /subscriptions': 'admin',
-  'GET /subscriptions/:name': 'admin',
-  'PATCH /subscriptions/:name': 'admin',
-  'DELETE /subscriptions/:name': 'admin',
-  'GET /subscriptions/:name/deliveries': 'read',
-  'GET /events/:id/deliveries': 'read',
-} as const);
-
 const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'delivered', 'failed'];
 const MAX_PAGE = 500;
 

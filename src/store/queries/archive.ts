@@ -17,11 +17,13 @@ export interface ArchiveRow {
   readonly data: Uint8Array;
   readonly originId: string | null;
   readonly entityType: string | null;
+  /** The producer's entity hint, if it gave one (a replay carries only this). */
+  readonly entityHint: string | null;
   readonly traceparent: string | null;
   readonly extensionsText: string | null;
 }
 
-const ARCHIVE_COLUMNS = 'id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions';
+const ARCHIVE_COLUMNS = 'id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, entity_hint';
 
 /** Inserts archive rows: COPY where the client has it (about half the database time), else one set-based INSERT. */
 export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveRow[]): Promise<void> {
@@ -31,12 +33,12 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
     for (const r of rows) {
       body.value(r.id).next().value(r.type).next().value(r.source).next().value(r.subject).next().value(r.time).next().value(r.receivedAt).next();
       body.value(r.streamSeq).next().utf8(r.data).next().value(r.originId).next().value(r.entityType).next().value(r.traceparent).next();
-      body.value(r.extensionsText).next(true);
+      body.value(r.extensionsText).next().value(r.entityHint).next(true);
     }
     await tx.copyFrom(`COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body.bytes());
     return;
   }
-  const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
+  const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], [], []];
   for (const r of rows) {
     columns[0]!.push(r.id);
     columns[1]!.push(r.type);
@@ -50,18 +52,19 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
     columns[9]!.push(r.entityType);
     columns[10]!.push(r.traceparent);
     columns[11]!.push(r.extensionsText);
+    columns[12]!.push(r.entityHint);
   }
   await tx.query(
     `INSERT INTO sluice.events (${ARCHIVE_COLUMNS})
-     SELECT id, type, source, subject, time, received_at, stream_seq, data::jsonb, origin_id, entity_type, traceparent, extensions::jsonb
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-       AS t(id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions)`,
+     SELECT id, type, source, subject, time, received_at, stream_seq, data::jsonb, origin_id, entity_type, traceparent, extensions::jsonb, entity_hint
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+       AS t(id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, entity_hint)`,
     columns,
   );
 }
 
 export const EVENT_COLUMNS =
-  'id, type, source, subject, time, received_at, stream_seq, data::text AS data_text, origin_id, entity_type, traceparent, extensions';
+  'id, type, source, subject, time, received_at, stream_seq, data::text AS data_text, origin_id, entity_type, traceparent, extensions, entity_hint';
 
 export interface EventRow {
   id: string;
@@ -76,6 +79,7 @@ export interface EventRow {
   entity_type: string | null;
   traceparent: string | null;
   extensions: Record<string, string> | null;
+  entity_hint: string | null;
 }
 
 export function toStoredEvent(row: EventRow): StoredEvent {
@@ -90,6 +94,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     dataText: row.data_text,
     originId: row.origin_id,
     entity: row.entity_type,
+    entityHint: row.entity_hint,
     traceparent: row.traceparent,
     extensions: row.extensions,
   };

@@ -95,20 +95,52 @@ export async function updateStatuses(tx: SqlExecutor, rows: readonly StatusRow[]
   );
 }
 
-/** Records failed attempts: `processing` with the error (a settled status stays); returns attempts per id. */
-export async function recordAttempts(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<Map<string, number>> {
+/** A failed delivery: the status row it leaves, and the stream sequence of the message that failed. */
+export interface AttemptRow extends StatusRow {
+  /** The failing message's own stream sequence: a replay is another message and starts a fresh count. */
+  readonly failingSeq: number;
+}
+
+/**
+ * Records failed attempts: `processing` with the error (a settled status stays). `attempts`
+ * counts every delivery; `failed_attempts` counts the failures of one message (`failing_seq`),
+ * so a replay starts from 1. Returns the failed attempts per id.
+ */
+export async function recordAttempts(tx: SqlExecutor, rows: readonly AttemptRow[]): Promise<Map<string, number>> {
   if (rows.length === 0) return new Map();
-  const { rows: result } = await tx.query<{ message_id: string; attempts: number }>(
-    `INSERT INTO sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, attempts)
-     SELECT id, status, type, entity_type, received_at, stream_seq, error, 1 FROM ${UNNEST}
+  // The first seven columns (an attempt writes no entity rows), then the failing sequence.
+  const params = columns(rows).slice(0, 7);
+  params.push(rows.map((r) => r.failingSeq));
+  const { rows: result } = await tx.query<{ message_id: string; failed_attempts: number }>(
+    `INSERT INTO sluice.message_status AS s (message_id, status, type, entity_type, received_at, stream_seq, error, attempts, failed_attempts, failing_seq)
+     SELECT id, status, type, entity_type, received_at, stream_seq, error, 1, 1, failing_seq
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[], $8::bigint[])
+       AS v(id, status, type, entity_type, received_at, stream_seq, error, failing_seq)
      ON CONFLICT (message_id) DO UPDATE
-       SET attempts = sluice.message_status.attempts + 1,
+       SET attempts = s.attempts + 1,
+           failed_attempts = CASE WHEN s.failing_seq = EXCLUDED.failing_seq THEN s.failed_attempts + 1 ELSE 1 END,
+           failing_seq = EXCLUDED.failing_seq,
            error = EXCLUDED.error,
-           status = CASE WHEN sluice.message_status.status IN ('persisted', 'failed') THEN sluice.message_status.status ELSE 'processing' END
-     RETURNING message_id, attempts`,
+           status = CASE WHEN s.status IN ('persisted', 'failed') THEN s.status ELSE 'processing' END
+     RETURNING message_id, failed_attempts`,
+    params,
+  );
+  return new Map(result.map((r) => [r.message_id, Number(r.failed_attempts)]));
+}
+
+/**
+ * Marks events `failed` with their reason, whatever their status was. The attempt that gave up
+ * was counted when it was recorded (`recordAttempts`), so `attempts` is left as it is.
+ */
+export async function settleFailedStatuses(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO sluice.message_status AS s (message_id, status, type, entity_type, received_at, stream_seq, error, attempts, processed_at)
+     SELECT id, 'failed', type, entity_type, received_at, stream_seq, error, 1, now() FROM ${UNNEST}
+     ON CONFLICT (message_id) DO UPDATE
+       SET status = 'failed', entity_type = EXCLUDED.entity_type, error = EXCLUDED.error, processed_at = now()`,
     columns(rows),
   );
-  return new Map(result.map((r) => [r.message_id, Number(r.attempts)]));
 }
 
 interface StatusRecordRow {
