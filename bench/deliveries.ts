@@ -138,20 +138,25 @@ async function main(): Promise<void> {
 
     log(`latency: ${LATENCY_RATE} events/s for ${SECONDS} s`);
     const acceptedAt = new Map<string, number>();
+    const sentAt = new Map<string, number>();
     const interval = 1000 / LATENCY_RATE;
     const latencyStart = performance.now();
     for (let i = 0; i < LATENCY_RATE * SECONDS; i++) {
       const due = latencyStart + i * interval;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
+      const sent = Date.now();
       void fetch(`${url}/events/order.created`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY }).then(async (r) => {
         const body = (await r.json()) as { id: string };
         acceptedAt.set(body.id, Date.now());
+        sentAt.set(body.id, sent);
       });
     }
     await until(async () => (await stats(sink)).unique >= LATENCY_RATE * SECONDS, 'the paced deliveries', 120_000, 100);
     const arrivals = (await stats(sink)).arrivals;
+    // Both clocks are this machine's (ms): a delivery may reach the receiver before the producer has read its 202 (negative).
     const latencies = [...acceptedAt.entries()].filter(([id]) => arrivals[id] !== undefined).map(([id, at]) => arrivals[id]! - at).sort((a, b) => a - b);
+    const fromSend = [...sentAt.entries()].filter(([id]) => arrivals[id] !== undefined).map(([id, at]) => arrivals[id]! - at).sort((a, b) => a - b);
 
     const result = {
       raw_posts_per_second: Math.round(raw),
@@ -163,6 +168,9 @@ async function main(): Promise<void> {
       drain_requests: delivered.requests,
       latency_202_to_delivered_p50_ms: percentile(latencies, 50),
       latency_202_to_delivered_p99_ms: percentile(latencies, 99),
+      latency_202_to_delivered_min_ms: latencies[0],
+      latency_send_to_delivered_p50_ms: percentile(fromSend, 50),
+      latency_send_to_delivered_p99_ms: percentile(fromSend, 99),
       latency_events: latencies.length,
       in_flight: IN_FLIGHT,
     };

@@ -13,6 +13,8 @@ interface LoadOptions {
   /** A file holding the body (for bodies too large for a command line). */
   bodyFile?: string;
   contentType?: string;
+  /** Sent as the Authorization header (a gateway with API keys). */
+  authorization?: string;
   connections: number;
   durationSeconds: number;
   /** Requests per second for all connections together; unset: as fast as the server answers. */
@@ -23,6 +25,10 @@ interface LoadOptions {
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+const headers: Record<string, string> = {
+  ...(options.contentType !== undefined ? { 'content-type': options.contentType } : {}),
+  ...(options.authorization !== undefined ? { authorization: options.authorization } : {}),
+};
 const accepted: string[] = [];
 const body = options.bodyFile !== undefined ? readFileSync(options.bodyFile, 'utf8') : options.body;
 const common = {
@@ -30,7 +36,7 @@ const common = {
   method: options.method ?? 'POST',
   connections: options.connections,
   ...(body !== undefined ? { body } : {}),
-  headers: options.contentType !== undefined ? { 'content-type': options.contentType } : {},
+  headers,
 };
 
 // Every server gets the same warm-up before it is measured, so the figures compare code that the
@@ -44,7 +50,7 @@ const instance = autocannon(
     connections: options.connections,
     duration: options.durationSeconds,
     ...(body !== undefined ? { body } : {}),
-    headers: options.contentType !== undefined ? { 'content-type': options.contentType } : {},
+    headers,
     ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
     ...(options.recordIds !== undefined
       ? {

@@ -14,6 +14,7 @@
  *   npm run bench -- --rounds 5            rounds of the single-event servers, loaded in turn (default 3, median)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -189,8 +190,8 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 }
 
 const BODY = eventBody(1);
-const postEvent = async (url: string): Promise<boolean> =>
-  (await fetch(`${url}/events/order.created`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY })).status === 202;
+const postEvent = async (url: string, authorization?: string): Promise<boolean> =>
+  (await fetch(`${url}/events/order.created`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization !== undefined ? { authorization } : {}) }, body: BODY })).status === 202;
 
 interface SluiceNames {
   stream: string;
@@ -219,12 +220,12 @@ function sluiceEnv(nats: NatsServer, db: TestDatabase, n: SluiceNames, more: Rec
 }
 
 /** Starts `sluice <command>` and waits for its first 202 (gateway) ; returns the start-up time. */
-async function startGateway(command: 'gateway' | 'dev', env: Record<string, string>): Promise<{ child: ChildProcess; url: string; startupMs: number }> {
+async function startGateway(command: 'gateway' | 'dev', env: Record<string, string>, authorization?: string): Promise<{ child: ChildProcess; url: string; startupMs: number }> {
   const port = await freePort();
   const t0 = performance.now();
   const child = startProcess(['bin/sluice.js', command], { ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(() => postEvent(url), `sluice ${command} to accept an event`, 30_000, 5);
+  await waitFor(() => postEvent(url, authorization), `sluice ${command} to accept an event`, 30_000, 5);
   return { child, url, startupMs: performance.now() - t0 };
 }
 
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
     // Single events: Fastify hello world, the naive gateway and Sluice, all running, loaded in
     // turn for ROUNDS rounds; each row is the median round. The machine's speed drifts by tens of
     // percent within minutes: interleaving puts the same drift under all three.
-    const servers: Array<{ workload: string; baseline?: string; child: ChildProcess; url: string; runs: Array<LoadResult & { cpu: number; rss: number; wrk?: WrkResult }> }> = [];
+    const servers: Array<{ workload: string; baseline?: string; child: ChildProcess; url: string; authorization?: string; runs: Array<LoadResult & { cpu: number; rss: number; wrk?: WrkResult }> }> = [];
     if (want('hello')) {
       log('fastify hello-world');
       const { child, url } = await startBaseline('bench/servers/hello.ts', []);
@@ -300,6 +301,14 @@ async function main(): Promise<void> {
       extra.startupJetStreamPostgresMs = Math.round(startupMs);
       sluiceGateway = { child, url };
       servers.push({ workload: 'sluice POST /events/{type}', baseline: 'fastify hello-world POST', child, url, runs: [] });
+      // The same gateway with a keys file: a key scoped to ingest and order.*, with a rate far
+      // above the load, so every request pays the checks (hash, scope, type, token bucket) and none is refused.
+      log('sluice gateway, single events with a scoped, rate-limited key');
+      const key = 'bench-key-0123456789abcdef';
+      const keysFile = join(scratch, 'keys.yaml');
+      writeFileSync(keysFile, `keys:\n  - name: bench\n    hash: sha256:${createHash('sha256').update(key).digest('hex')}\n    scopes: [ingest]\n    types: ["order.*"]\n    rate: 10000000/s\n`);
+      const keyed = await startGateway('gateway', { ...sluiceEnv(nats, db, single), SLUICE_KEYS_FILE: keysFile }, `Bearer ${key}`);
+      servers.push({ workload: 'sluice POST /events/{type}, scoped rate-limited key', baseline: 'sluice POST /events/{type}', child: keyed.child, url: keyed.url, authorization: `Bearer ${key}`, runs: [] });
     }
     for (let round = 1; round <= ROUNDS; round++) {
       // Each round starts with another server, so none always runs right after the same neighbour.
@@ -307,7 +316,7 @@ async function main(): Promise<void> {
       for (const server of order) {
         log(`${server.workload}, round ${round} of ${ROUNDS}`);
         // wrk runs right after autocannon in every round, so its median comes from the same interleaving.
-        server.runs.push(await measure(server.child.pid!, singleLoad(server.url, { durationSeconds: ROUND_SECONDS, label: server.workload }), true));
+        server.runs.push(await measure(server.child.pid!, singleLoad(server.url, { durationSeconds: ROUND_SECONDS, label: server.workload, ...(server.authorization !== undefined ? { authorization: server.authorization } : {}) }), true));
       }
     }
     for (const server of servers) {

@@ -104,8 +104,7 @@ try {
       seq++;
       const type = seq % 2 === 0 ? 'order.created' : 'page.viewed';
       const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)) };
-      const noop = (): void => undefined;
-      items.push(await prepareItem({ envelope, seq, streamSeq: seq, deliveryCount: 1, ack: noop, nak: noop, term: noop, working: noop }, model));
+      items.push(await prepareItem({ envelope, seq, streamSeq: seq }, model));
     }
     const t0 = performance.now();
     await store.writeBatch(items);

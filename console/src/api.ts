@@ -9,6 +9,7 @@ export { SluiceApiError } from '../../src/client/index.js';
 export type {
   EventPage,
   HealthReport,
+  KeyInfo,
   ListFilter,
   MessageState,
   EntityRowRef,

@@ -3,6 +3,8 @@
 
 import { useEffect, useRef } from 'preact/hooks';
 import { KeyDialog } from './components/key-dialog.js';
+import type { KeyInfo } from './api.js';
+import { keyMay, useKeyInfo, type Scope } from './key-info.js';
 import { useLiveHealth, useLiveMetrics, type LiveHealth } from './live-data.js';
 import { href, navigate, useRoute, type Route } from './router.js';
 import { EventDetail } from './views/event-detail.js';
@@ -10,12 +12,26 @@ import { Events } from './views/events.js';
 import { Overview } from './views/overview.js';
 import { StatusLookup } from './views/status-lookup.js';
 
-const NAV = [
+const NAV: Array<{ path: string; label: string; key: string; scope?: Scope }> = [
   { path: '/', label: 'Overview', key: 'o' },
-  { path: '/events', label: 'Events', key: 'e' },
-  { path: '/dead-letters', label: 'Dead letters', key: 'd' },
-  { path: '/status', label: 'Status lookup', key: 's' },
+  { path: '/events', label: 'Events', key: 'e', scope: 'read' },
+  { path: '/dead-letters', label: 'Dead letters', key: 'd', scope: 'read' },
+  { path: '/status', label: 'Status lookup', key: 's', scope: 'read' },
 ];
+
+/** The views a key may open: those whose scope it has. */
+function navFor(info: KeyInfo | null) {
+  return NAV.filter((item) => item.scope === undefined || keyMay(info, item.scope));
+}
+
+function KeySummary({ info }: { info: KeyInfo | null }) {
+  if (info === null || info.open) return null;
+  return (
+    <p class="key-summary muted" data-testid="key-summary">
+      Key <strong>{info.name}</strong>: {info.scopes.join(', ')}
+    </p>
+  );
+}
 
 function section(path: string): string {
   if (path.startsWith('/events')) return '/events';
@@ -40,12 +56,23 @@ function HealthSummary({ health }: { health: LiveHealth }) {
   );
 }
 
-function View({ route, metrics, health }: { route: Route; metrics: ReturnType<typeof useLiveMetrics>; health: LiveHealth }) {
+function View({ route, metrics, health, keyInfo }: { route: Route; metrics: ReturnType<typeof useLiveMetrics>; health: LiveHealth; keyInfo: KeyInfo | null }) {
   const path = route.path;
+  if (path !== '/' && !keyMay(keyInfo, 'read')) {
+    return (
+      <section>
+        <h1>Not for this key</h1>
+        <p>
+          Key {keyInfo?.name} may not read events (its scopes: {keyInfo?.scopes.join(', ')}). <a href={href('/')}>Go to the overview</a>.
+        </p>
+      </section>
+    );
+  }
   const detail = /^\/events\/([^/]+)$/.exec(path);
-  if (detail) return <EventDetail id={decodeURIComponent(detail[1]!)} />;
-  if (path === '/events') return <Events route={route} />;
-  if (path === '/dead-letters') return <Events route={route} deadLetters />;
+  const canReplay = keyMay(keyInfo, 'replay');
+  if (detail) return <EventDetail id={decodeURIComponent(detail[1]!)} canReplay={canReplay} />;
+  if (path === '/events') return <Events route={route} canReplay={canReplay} />;
+  if (path === '/dead-letters') return <Events route={route} deadLetters canReplay={canReplay} />;
   const lookup = /^\/status(?:\/([^/]+))?$/.exec(path);
   if (lookup) return <StatusLookup id={lookup[1] ? decodeURIComponent(lookup[1]) : null} />;
   if (path === '/') return <Overview metrics={metrics} health={health} />;
@@ -63,6 +90,7 @@ export function App() {
   const route = useRoute();
   const metrics = useLiveMetrics();
   const health = useLiveHealth();
+  const keyInfo = useKeyInfo();
   const mainRef = useRef<HTMLElement>(null);
   const lastPath = useRef(route.path);
 
@@ -91,7 +119,7 @@ export function App() {
         </a>
         <nav aria-label="Views">
           <ul class="nav">
-            {NAV.map((item) => (
+            {navFor(keyInfo).map((item) => (
               <li key={item.path}>
                 <a href={href(item.path)} aria-current={current === item.path ? 'page' : undefined}>
                   {item.label}
@@ -101,9 +129,10 @@ export function App() {
           </ul>
         </nav>
         <HealthSummary health={health} />
+        <KeySummary info={keyInfo} />
       </header>
       <main id="main" ref={mainRef} tabIndex={-1}>
-        <View route={route} metrics={metrics} health={health} />
+        <View route={route} metrics={metrics} health={health} keyInfo={keyInfo} />
       </main>
       <footer class="footer muted">
         Keys: <kbd>/</kbd> filter · <kbd>j</kbd>/<kbd>k</kbd> or arrows move between rows · <kbd>Enter</kbd> open ·{' '}

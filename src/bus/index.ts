@@ -10,6 +10,7 @@ export type {
   PublishAck,
   PublishRequest,
   ReplayMark,
+  StreamMessage,
   StreamState,
 } from './port.js';
 export { nakDelayMs } from './nak-delay.js';

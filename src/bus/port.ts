@@ -22,15 +22,13 @@ export interface PublishAck {
   readonly duplicate: boolean;
 }
 
-/** One message handed to a consumer. Exactly one of ack / nak / term must be called. */
-export interface Delivery {
+/** An event as stored on the stream. */
+export interface StreamMessage {
   readonly envelope: EventEnvelope;
   /** The sequence the event was first stored under: the message's own, or the original for a replay. */
   readonly seq: number;
   /** This message's own stream sequence (differs from `seq` for a replay). */
   readonly streamSeq: number;
-  /** 1 on first delivery. */
-  readonly deliveryCount: number;
   readonly replayId?: string;
   /**
    * Set when the message could not be read as an event (headers a Sluice publisher never
@@ -38,6 +36,12 @@ export interface Delivery {
    * with this reason and a dead letter, on its own.
    */
   readonly problem?: string;
+}
+
+/** One message handed to a consumer. Exactly one of ack / nak / term must be called. */
+export interface Delivery extends StreamMessage {
+  /** 1 on first delivery. */
+  readonly deliveryCount: number;
   /** Set for a replay meant for one subscription only (its name). */
   readonly replayTarget?: string;
   ack(): void;
@@ -78,6 +82,8 @@ export interface ConsumerLag {
   readonly ackPending: number;
   /** Every message up to this stream sequence has been acknowledged. */
   readonly ackFloor: number;
+  /** The highest stream sequence handed to the consumer so far: nothing above it is acknowledged. */
+  readonly delivered: number;
 }
 
 /** What identifies a stream and where its sequences stand. */
@@ -125,9 +131,20 @@ export interface BusPort {
   publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void>;
   /** Starts a batched durable consumer; batches are handled one at a time. */
   consume(options: ConsumeOptions, handler: BatchHandler): Promise<ConsumerHandle>;
-  /** An event this bus stored recently, by id; null when it cannot tell. */
+  /**
+   * An accepted event by id, found on the bus whatever the workers' lag and however often this
+   * process restarted: at least every event the workers' consumer has not acknowledged.
+   * Null only when the bus is sure it does not hold such an event; rejects with SluiceError
+   * `bus_unavailable` when it cannot tell now (never a false "not there").
+   */
   lookup(id: string): Promise<FoundMessage | null>;
   consumerLag(durable: string): Promise<ConsumerLag | null>;
+  /**
+   * The events stored from `fromSeq` to `toSeq` (inclusive), in stream order, in pages of at
+   * most `pageSize`, whatever any consumer has acknowledged (a worker re-reads what the
+   * database lost). Rejects with SluiceError `bus_unavailable` when the bus cannot be read.
+   */
+  readRange(fromSeq: number, toSeq: number, pageSize: number): AsyncIterable<StreamMessage[]>;
   /** The events stream's identity and sequences; null for a bus without a separate stream server (embedded). */
   streamState(): Promise<StreamState | null>;
   /**

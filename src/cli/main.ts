@@ -13,6 +13,7 @@ const USAGE = `usage: sluice <command>
   migrate    create or upgrade the tables, then exit
   entities types   print TypeScript types for the declared entities
   entities check [--sample FILE]   check the entity file; show the rows sample events would write
+  keys new --name N --scopes S [--types T] [--rate R]   make an API key (printed once) and its keys-file entry
 
   send TYPE [JSON|@file|-]   publish one event, or NDJSON, through a running gateway
   status ID                  an event's status
@@ -48,6 +49,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return clientCommand(command, rest);
     case 'entities':
       return entitiesCommand(rest);
+    case 'keys': {
+      const { run } = await import('./commands/keys.js');
+      return run(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+    }
     case 'version':
     case '--version':
       console.log(packageVersion());

@@ -46,6 +46,7 @@ export async function openBus(config: SluiceConfig, logger: Logger): Promise<Bus
     connection: { ...config.nats, servers: config.nats.servers },
     streams: config.nats,
     publishTimeoutMs: config.nats.publishTimeoutMs,
+    workerConsumer: config.worker.consumer,
     onEvent: (event) => {
       if (event.kind === 'connect-retry') logger.warn({ attempt: event.attempt, err: event.error }, 'NATS unreachable; retrying');
       else if (event.kind === 'stream-setup-retry') logger.warn({ attempt: event.attempt, err: event.error }, 'JetStream not ready (cluster forming?); retrying stream setup');

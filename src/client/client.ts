@@ -14,6 +14,7 @@ import type {
   SubscriptionStatus,
   EventPage,
   HealthReport,
+  KeyInfo,
   ListFilter,
   MessageStatus,
   ReplayAccepted,
@@ -310,6 +311,11 @@ export class SluiceClient {
       return answer.body as unknown as HealthReport;
     }
     return expect<HealthReport>(answer, [200]);
+  }
+
+  /** Who this client's key is and what it may do (`GET /auth/key`); `open: true` when the gateway has no keys. */
+  async whoami(options: CallOptions = {}): Promise<KeyInfo> {
+    return expect<KeyInfo>(await this.#call('GET', '/auth/key', { noRetry: true, signal: options.signal }), [200]);
   }
 
   /** The gateway's Prometheus metrics, as text (`GET /metrics`). */

@@ -19,6 +19,7 @@ export type {
   SubscriptionStatus,
   EventPage,
   HealthReport,
+  KeyInfo,
   ListFilter,
   MessageState,
   EntityRowRef,

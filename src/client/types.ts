@@ -154,6 +154,18 @@ export interface BatchOptions {
   idempotencyKey?: string;
 }
 
+/** A key's name and what it may do, as `GET /auth/key` answers. */
+export interface KeyInfo {
+  /** True when the gateway has no keys: every request may do everything. */
+  open: boolean;
+  /** The key's name in the keys file; null when the gateway is open. */
+  name: string | null;
+  scopes: Array<'ingest' | 'read' | 'replay' | 'admin'>;
+  /** Type patterns the key may send; null: any. */
+  types: string[] | null;
+  rate_per_second: number | null;
+}
+
 /** Options of the client. */
 export interface SluiceClientOptions {
   /** Base URL of a gateway, e.g. `http://127.0.0.1:8080`. */

@@ -10,8 +10,12 @@ export interface SluiceConfig {
     readonly maxBatchEvents: number;
     /** Publishes in flight at once before the gateway sheds load with 429. */
     readonly maxInflight: number;
-    /** Empty: the API is open. */
+    /** Keys with every scope (`SLUICE_API_KEYS`). Empty, with no keys file: the API is open. */
     readonly apiKeys: readonly string[];
+    /** Scoped keys, re-read when the file changes; null: none. */
+    readonly keysFile: string | null;
+    /** Browser origins that may call the ingest endpoints. */
+    readonly corsOrigins: readonly string[];
   };
   readonly nats: {
     /** Null: use the embedded bus. */
@@ -117,6 +121,8 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       maxBatchEvents: v.MAX_BATCH_EVENTS,
       maxInflight: v.SLUICE_MAX_INFLIGHT,
       apiKeys: v.SLUICE_API_KEYS,
+      keysFile: v.SLUICE_KEYS_FILE ?? null,
+      corsOrigins: v.SLUICE_CORS_ORIGINS,
     },
     nats: {
       servers: v.NATS_URL,

@@ -75,7 +75,15 @@ export const VARIABLES = {
   SLUICE_ENTITIES: optionalText({ unset: './sluice.entities.yaml when it exists', doc: 'entity definition file' }),
   SLUICE_API_KEYS: list({
     unset: 'open',
-    doc: 'comma-separated API keys; requests then need Authorization: Bearer KEY (health, metrics and docs stay open)',
+    doc: 'comma-separated API keys, each with every scope; requests then need Authorization: Bearer KEY (health, metrics and docs stay open)',
+  }),
+  SLUICE_KEYS_FILE: optionalText({
+    doc: 'scoped API keys: hashes, scopes (ingest, read, replay, admin), allowed types, rates; re-read when it changes (see docs/operations.md)',
+  }),
+  SLUICE_CORS_ORIGINS: list({
+    unset: 'none',
+    doc: 'comma-separated origins (https://shop.example.com) whose browser pages may call the ingest endpoints',
+    check: (origin) => (/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin) ? null : `"${origin.slice(0, 80)}" is not an origin; use scheme://host[:port] like https://shop.example.com (no path, no trailing slash)`),
   }),
   SLUICE_SUBSCRIPTIONS: optionalText({ unset: './sluice.subscriptions.yaml when it exists', doc: 'subscriptions declared in a file; the API can add more' }),
   SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: choice({

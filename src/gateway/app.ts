@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
 import { answerClientError } from './client-error.js';
-import { apiKeyHook } from './api-keys.js';
+import { accessHook, KeyRing, KeysFileWatcher, keyUsageHook, registerCors } from './keys/index.js';
 import type { GatewayContext } from './context.js';
 import { errorHandler, sendError, toSluiceError } from './error-reply.js';
 import { SluiceError } from '../errors/index.js';
@@ -15,6 +15,7 @@ import { Publisher } from './publisher.js';
 import { Replayer } from './replayer.js';
 import { registerRequestLog } from './request-log.js';
 import { collectRoutes, type RouteInfo } from './route-list.js';
+import { registerAuthKey } from './routes/auth-key.js';
 import { registerCloudEventsIngest } from './routes/cloudevents.js';
 import { registerMessageIngest } from './routes/ingest-message.js';
 import { registerTypedIngest } from './routes/ingest-typed.js';
@@ -68,7 +69,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       void sendError(reply, error.statusCode !== undefined && error.statusCode < 500 ? new SluiceError('invalid_parameter', `the path is not valid: ${error.message.slice(0, 200)}`) : toSluiceError(error));
     },
   });
-  const storeHealth = new StoreHealth(options.store);
+  const storeHealth = new StoreHealth(options.store, (connected) => options.metrics.databaseUp.set(connected ? 1 : 0));
   const context: GatewayContext = {
     ...options,
     publisher: new Publisher(options.bus, config.http.maxInflight, options.metrics),
@@ -93,14 +94,24 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.setNotFoundHandler((request, reply) => sendError(reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)));
   const routes = collectRoutes(app);
   registerRequestLog(app, context);
-  if (config.http.apiKeys.length > 0) app.addHook('onRequest', apiKeyHook(config.http.apiKeys));
+  const keysOn = config.http.apiKeys.length > 0 || config.http.keysFile !== null;
+  const ring = KeyRing.fromEnvironment(config.http.apiKeys);
+  const keysFile = config.http.keysFile === null ? undefined : new KeysFileWatcher(config.http.keysFile, (keys) => ring.replaceFileKeys(keys), options.logger);
+  keysFile?.start();
+  app.decorateRequest('apiKey', null);
+  // CORS first, so a browser can read a 401 or 403 too.
+  if (config.http.corsOrigins.length > 0) registerCors(app, config.http.corsOrigins);
+  if (keysOn) {
+    app.addHook('onRequest', accessHook(ring));
+    app.addHook('onResponse', keyUsageHook(options.metrics, options.logger));
+  }
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Sluice', version: options.version, description: 'Event ingestion: HTTP in, NATS JetStream in the middle, PostgreSQL out.' },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      ...(config.http.apiKeys.length > 0 ? { security: [{ apiKey: [] }] } : {}),
+      ...(keysOn ? { security: [{ apiKey: [] }] } : {}),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -113,6 +124,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   registerReplay(app, context);
   registerSubscriptions(app, context);
   registerOperate(app, context, storeHealth);
+  registerAuthKey(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of options.plugins ?? []) await plugin(app);
 
@@ -125,6 +137,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return app.listen({ port: config.http.port, host: config.http.host });
     },
     async stop() {
+      keysFile?.stop();
       storeHealth.stop();
       await app.close();
       await context.replayer.drain(REPLAY_STOP_TIMEOUT_MS);

@@ -10,7 +10,11 @@ export class StoreHealth {
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
 
-  constructor(private readonly store: StorePort, private readonly intervalMs = 2000) {}
+  constructor(
+    private readonly store: StorePort,
+    private readonly onCheck: (connected: boolean) => void = () => {},
+    private readonly intervalMs = 2000,
+  ) {}
 
   /** Starts checking; does not wait for the first answer, so the gateway listens without waiting on the database. */
   start(): void {
@@ -23,6 +27,7 @@ export class StoreHealth {
     this.checking ??= Promise.race([this.store.ping(), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500).unref())])
       .then((ok) => {
         this.ok = ok;
+        this.onCheck(ok);
       })
       .finally(() => {
         this.checking = undefined;

@@ -18,6 +18,10 @@ export interface SluiceMetrics {
   readonly workerBatchSize: Histogram;
   readonly consumerPending: Gauge<'stream' | 'consumer'>;
   readonly consumerAckPending: Gauge<'stream' | 'consumer'>;
+  /** 1 while this process reaches the database, 0 while it does not. */
+  readonly databaseUp: Gauge;
+  /** Requests made with a key, by the key's name (never the key), route and status. */
+  readonly keyRequests: Counter<'key' | 'route' | 'status'>;
   /** Delivery attempts to subscriptions' endpoints; `outcome`: delivered, retry, failed. */
   readonly deliveries: Counter<'subscription' | 'outcome'>;
   readonly deliveryDuration: Histogram<'subscription'>;
@@ -55,6 +59,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
     workerBatchSize: new Histogram({ name: 'sluice_worker_batch_events', help: 'Events per worker batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers }),
     consumerPending: new Gauge({ name: 'sluice_consumer_pending_messages', help: 'Messages not yet delivered (JetStream num_pending)', labelNames: ['stream', 'consumer'], registers }),
     consumerAckPending: new Gauge({ name: 'sluice_consumer_ack_pending_messages', help: 'Messages delivered, not yet acknowledged (num_ack_pending)', labelNames: ['stream', 'consumer'], registers }),
+    databaseUp: new Gauge({ name: 'sluice_database_up', help: '1 while this process reaches the database, 0 while it does not', registers }),
+    keyRequests: new Counter({ name: 'sluice_key_requests_total', help: 'Requests made with an API key, by key name, route and status', labelNames: ['key', 'route', 'status'], registers }),
     deliveries: new Counter({ name: 'sluice_deliveries_total', help: 'Delivery attempts to subscriptions, by outcome (delivered, retry, failed)', labelNames: ['subscription', 'outcome'], registers }),
     deliveryDuration: new Histogram({
       name: 'sluice_delivery_duration_seconds',

@@ -8,6 +8,7 @@ export type {
   EventQuery,
   MessageState,
   MessageStatusRecord,
+  ProgressMark,
   ReplayProgress,
   ReplaySelector,
   StorePort,

@@ -58,6 +58,15 @@ export interface WriteOutcome {
   readonly duplicate: boolean;
 }
 
+/**
+ * A worker's progress, recorded in the transaction of a batch: every event its consumer had
+ * acknowledged up to `writtenThrough` before the transaction began is in the database.
+ */
+export interface ProgressMark {
+  readonly consumer: string;
+  readonly writtenThrough: number;
+}
+
 export interface AttemptRecord {
   readonly envelope: EventEnvelope;
   readonly entityType: string | null;
@@ -171,8 +180,18 @@ export interface StorePort {
   readonly subscriptions: SubscriptionRecords;
   /** Creates or upgrades the system tables and the given entities' tables. */
   migrate(entities?: readonly EntityDefinition[]): Promise<void>;
-  /** Writes a batch in one transaction: archive rows, statuses, entity upserts. One outcome per item. */
-  writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]>;
+  /**
+   * Writes a batch in one transaction: archive rows, statuses, entity upserts, and the worker's
+   * progress when given. One outcome per item.
+   */
+  writeBatch(items: readonly WriteItem[], progress?: ProgressMark): Promise<WriteOutcome[]>;
+  /** Records a worker's progress on its own (after recovery, at stop). */
+  recordProgress(progress: ProgressMark): Promise<void>;
+  /**
+   * A consumer's recorded progress: 0 when the database holds no event yet, null when it holds
+   * events written before progress was recorded (nothing is known about them).
+   */
+  readProgress(consumer: string): Promise<number | null>;
   /**
    * Records failed attempts (status `processing`, attempts + 1, the error); returns per item the
    * failed attempts of its message so far (the count SLUICE_MAX_DELIVER is compared with).

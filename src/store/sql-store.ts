@@ -7,6 +7,7 @@ import type {
   EventQuery,
   MessageState,
   MessageStatusRecord,
+  ProgressMark,
   ReplayProgress,
   ReplaySelector,
   StorePort,
@@ -18,6 +19,7 @@ import type {
 import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
 import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
+import { raiseProgress, selectProgress } from './queries/progress.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { selectHighestStreamSeq, selectStreamCreated, upsertStreamCreated } from './queries/streams.js';
 import { typeCondition } from './queries/type-pattern.js';
@@ -63,22 +65,25 @@ class SqlStore implements StorePort {
     await this.maintainPartitions(new Date(), null);
   }
 
-  async writeBatch(items: readonly WriteItem[]): Promise<WriteOutcome[]> {
-    if (items.length === 0) return [];
+  async writeBatch(items: readonly WriteItem[], progress?: ProgressMark): Promise<WriteOutcome[]> {
+    if (items.length === 0) {
+      if (progress !== undefined) await this.recordProgress(progress);
+      return [];
+    }
     await this.ensurePartitions(items.map((i) => i.envelope.receivedAt));
     try {
-      return await this.writeInTransaction(items);
+      return await this.writeInTransaction(items, progress);
     } catch (error) {
       if (!isMissingPartition(error)) throw error;
       // A partition this process created was dropped since (by hand, or by another process's
       // retention): forget what was cached, create the days again, and write once more.
       this.partitions.clear();
       await this.ensurePartitions(items.map((i) => i.envelope.receivedAt));
-      return this.writeInTransaction(items);
+      return this.writeInTransaction(items, progress);
     }
   }
 
-  private writeInTransaction(items: readonly WriteItem[]): Promise<WriteOutcome[]> {
+  private writeInTransaction(items: readonly WriteItem[], progress: ProgressMark | undefined): Promise<WriteOutcome[]> {
     return this.client.transaction(async (tx) => {
       // The first delivery of an id in this batch decides; later copies of it (a replay next to its original) follow.
       const firstById = new Map<string, WriteItem>();
@@ -114,8 +119,17 @@ class SqlStore implements StorePort {
         await this.entityTables.write(tx, apply);
       }
       await updateStatuses(tx, settle);
+      if (progress !== undefined) await raiseProgress(tx, progress.consumer, progress.writtenThrough);
       return outcomes;
     });
+  }
+
+  async recordProgress(progress: ProgressMark): Promise<void> {
+    await raiseProgress(this.client, progress.consumer, progress.writtenThrough);
+  }
+
+  readProgress(consumer: string): Promise<number | null> {
+    return selectProgress(this.client, consumer);
   }
 
   async recordFailedAttempts(items: readonly AttemptRecord[]): Promise<number[]> {

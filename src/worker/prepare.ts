@@ -1,4 +1,4 @@
-import type { Delivery } from '../bus/index.js';
+import type { StreamMessage } from '../bus/index.js';
 import { parseEventData, type EntityModel, type EventData } from '../entities/index.js';
 import type { WriteItem } from '../store/index.js';
 
@@ -11,7 +11,7 @@ const encoder = new TextEncoder();
  * takes the bytes as they came. An event that does not fit is kept on the item as a failure
  * (archived, marked failed, dead-lettered) naming the entity, the field and the value.
  */
-export async function prepareItem(delivery: Delivery, entities: EntityModel | null): Promise<WriteItem> {
+export async function prepareItem(delivery: StreamMessage, entities: EntityModel | null): Promise<WriteItem> {
   const { envelope } = delivery;
   const base = { envelope, seq: delivery.seq, replay: delivery.replayId !== undefined };
   if (delivery.problem !== undefined) {

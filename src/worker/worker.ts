@@ -5,6 +5,7 @@ import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
 import { prepareItem } from './prepare.js';
+import { ProgressMarks, recoverAtStart } from './recover.js';
 import { checkStreamIdentity } from './stream-identity.js';
 
 export interface WorkerOptions {
@@ -44,6 +45,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let handle: ConsumerHandle | undefined;
   let pauseMs = 0;
   const timers: NodeJS.Timeout[] = [];
+  const progress = new ProgressMarks(options.consumer);
   const { bus, store, metrics, logger } = options;
 
   const pause = async (reason: string): Promise<void> => {
@@ -83,7 +85,9 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     const failures = items.filter((i) => i.failure !== undefined);
     const started = performance.now();
-    const outcomes = await store.writeBatch(items);
+    const mark = progress.next();
+    const outcomes = await store.writeBatch(items, mark);
+    progress.committed(mark);
     metrics.dbWriteDuration.observe((performance.now() - started) / 1000);
     let persisted = 0;
     outcomes.forEach((o, i) => {
@@ -208,8 +212,11 @@ export function createWorker(options: WorkerOptions): Worker {
   };
 
   const updateLag = async (): Promise<void> => {
+    // An idle worker learns of a database outage here, not from a failed write.
+    metrics.databaseUp.set((await store.ping()) ? 1 : 0);
     const lag = await bus.consumerLag(options.consumer);
     if (lag === null) return;
+    progress.observed(lag.ackFloor);
     metrics.consumerPending.set({ stream: options.stream, consumer: options.consumer }, lag.pending);
     metrics.consumerAckPending.set({ stream: options.stream, consumer: options.consumer }, lag.ackPending);
   };
@@ -226,6 +233,8 @@ export function createWorker(options: WorkerOptions): Worker {
     async start() {
       await checkStreamIdentity(bus, store, logger);
       await maintain();
+      const { restored } = await recoverAtStart({ bus, store, entities: options.entities, logger, consumer: options.consumer, batchSize: options.batchSize, isOutage });
+      metrics.eventsPersisted.inc(restored);
       handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
       await updateLag();
       timers.push(setInterval(() => void updateLag(), LAG_INTERVAL_MS), setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS));
@@ -235,6 +244,7 @@ export function createWorker(options: WorkerOptions): Worker {
     async stop(stopOptions) {
       for (const t of timers) clearInterval(t);
       await handle?.stop(stopOptions);
+      await progress.recordFinal(bus, store, logger);
       logger.info('worker stopped');
     },
   };

@@ -16,6 +16,7 @@ busContract('jetstream', async () => {
       duplicateWindowMs: 120_000,
     },
     publishTimeoutMs: 4000,
+    workerConsumer: names.consumer,
   });
   return { bus, cleanup: () => deleteStreams(SHARED_NATS_URL, names.stream) };
 });

@@ -141,7 +141,7 @@ export function busContract(name: string, makeBus: MakeBus): void {
         await sleep(1600);
         assert.equal(r.deliveries.length, 3, 'no redelivery after the ack wait');
         await eventually(async () => (await bus.consumerLag(durable))?.ackFloor === last, 5000, 'ack floor');
-        assert.deepEqual(await bus.consumerLag(durable), { pending: 0, ackPending: 0, ackFloor: last });
+        assert.deepEqual(await bus.consumerLag(durable), { pending: 0, ackPending: 0, ackFloor: last, delivered: last });
         await r.handle.stop();
       }));
 
@@ -281,6 +281,26 @@ export function busContract(name: string, makeBus: MakeBus): void {
           await r.handle.stop();
           assert.deepEqual(r.deliveries.map((d) => d.envelope.type), expected, patterns.join(','));
         }
+      }));
+
+    test('reads back a range of stored events whatever was acknowledged, and tells how far a consumer got', opts, () =>
+      withBus(async (bus) => {
+        const acks = [];
+        for (let n = 1; n <= 5; n++) acks.push(await bus.publish({ envelope: makeEnvelope('order.created', { n }) }));
+        const durable = unique('range');
+        const r = await record(bus, { durable, batchSize: 3 });
+        await eventually(() => r.deliveries.length === 5, 5000, 'five deliveries');
+        await r.handle.stop();
+        const lag = await bus.consumerLag(durable);
+        assert.equal(lag?.ackFloor, acks[4]!.seq);
+        assert.equal(lag?.delivered, acks[4]!.seq);
+        const pages = [];
+        for await (const page of bus.readRange(acks[1]!.seq, acks[3]!.seq, 2)) pages.push(page);
+        assert.deepEqual(pages.map((p) => p.length), [2, 1]);
+        const read = pages.flat();
+        assert.deepEqual(read.map((m) => m.streamSeq), [acks[1]!.seq, acks[2]!.seq, acks[3]!.seq]);
+        assert.deepEqual(read.map((m) => m.seq), read.map((m) => m.streamSeq));
+        assert.deepEqual(read.map(dataOf), [{ n: 2 }, { n: 3 }, { n: 4 }]);
       }));
 
     test('looks a stored event up by id', opts, () =>

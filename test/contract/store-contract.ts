@@ -296,5 +296,15 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     test('answers a ping', async () => {
       assert.equal(await store.ping(), true);
     });
+
+    test("records a worker's progress with its batch, and never lowers it", async () => {
+      assert.equal(await store.readProgress('never-recorded'), null, 'events written before progress was recorded: unknown');
+      await store.writeBatch([await item(envelope('account.opened', { account_id: 'p1', balance: 1 }))], { consumer: 'w', writtenThrough: 10 });
+      assert.equal(await store.readProgress('w'), 10);
+      await store.recordProgress({ consumer: 'w', writtenThrough: 5 });
+      assert.equal(await store.readProgress('w'), 10, 'an older floor recorded late does not lower it');
+      await store.writeBatch([], { consumer: 'w', writtenThrough: 20 });
+      assert.equal(await store.readProgress('w'), 20);
+    });
   });
 }

@@ -33,7 +33,7 @@ export function traceIdOf(event: StoredEvent): string | null {
   return typeof event.traceid === 'string' ? event.traceid : null;
 }
 
-export function EventDetail({ id }: { id: string }) {
+export function EventDetail({ id, canReplay = true }: { id: string; canReplay?: boolean }) {
   const [event, setEvent] = useState<StoredEvent | null>(null);
   const [status, setStatus] = useState<MessageStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -109,9 +109,11 @@ export function EventDetail({ id }: { id: string }) {
       )}
       {status && (
         <div class="toolbar">
-          <button type="button" class="button button-primary" onClick={() => setConfirming(true)}>
-            {failed ? 'Replay dead letter' : 'Replay event'}
-          </button>
+          {canReplay && (
+            <button type="button" class="button button-primary" onClick={() => setConfirming(true)}>
+              {failed ? 'Replay dead letter' : 'Replay event'}
+            </button>
+          )}
           <button type="button" class="button" onClick={() => setTick((t) => t + 1)}>
             Refresh
           </button>

@@ -19,9 +19,11 @@ interface EventsProps {
   route: Route;
   /** The dead-letter view: failed events only. */
   deadLetters?: boolean;
+  /** The key may replay (scope `replay`); else the replay button is hidden. */
+  canReplay?: boolean;
 }
 
-export function Events({ route, deadLetters = false }: EventsProps) {
+export function Events({ route, deadLetters = false, canReplay = true }: EventsProps) {
   const params = route.params;
   const basePath = deadLetters ? '/dead-letters' : '/events';
   // Without a start time the list covers the last hour, fixed when the view opens, so a
@@ -125,14 +127,16 @@ export function Events({ route, deadLetters = false }: EventsProps) {
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
           Follow new events
         </label>
-        <button
-          type="button"
-          class="button button-primary"
-          disabled={selected.size === 0}
-          onClick={() => setConfirming(true)}
-        >
-          Replay selected ({selected.size})
-        </button>
+        {canReplay && (
+          <button
+            type="button"
+            class="button button-primary"
+            disabled={selected.size === 0}
+            onClick={() => setConfirming(true)}
+          >
+            Replay selected ({selected.size})
+          </button>
+        )}
         {selected.size > 0 && (
           <button type="button" class="button" onClick={() => setSelected(new Set())}>
             Clear selection

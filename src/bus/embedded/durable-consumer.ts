@@ -191,7 +191,15 @@ export class DurableConsumer {
         }
       }
     }
-    return { pending: Math.max(0, pending), ackPending: this.inFlight.size, ackFloor: this.floor };
+    return { pending: Math.max(0, pending), ackPending: this.inFlight.size, ackFloor: this.floor, delivered: this.delivered() };
+  }
+
+  /** The highest sequence delivered: below the cursor, or remembered from before a restart. */
+  private delivered(): number {
+    let highest = Math.max(this.floor, this.cursor - 1);
+    for (const seq of this.acked) if (seq > highest) highest = seq;
+    for (const seq of this.earlierCounts.keys()) if (seq > highest) highest = seq;
+    return highest;
   }
 
   private scheduleSave(): void {

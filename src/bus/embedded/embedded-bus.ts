@@ -12,6 +12,7 @@ import type {
   FoundMessage,
   PublishAck,
   PublishRequest,
+  StreamMessage,
 } from '../port.js';
 import { DurableConsumer } from './durable-consumer.js';
 import { acquireLockFile } from '../../data-dir/index.js';
@@ -214,6 +215,19 @@ class EmbeddedBus implements BusPort {
     const message = log.messages.get(known.seq);
     if (message === undefined) return null;
     return { envelope: envelopeOf(message), seq: message.r?.s ?? known.seq };
+  }
+
+  async *readRange(fromSeq: number, toSeq: number, pageSize: number): AsyncIterable<StreamMessage[]> {
+    let next = Math.max(1, fromSeq);
+    while (next <= toSeq) {
+      const page: StreamMessage[] = [];
+      for (const { key, value } of this.opened().messages.getRange({ start: next, end: toSeq + 1, limit: pageSize })) {
+        page.push({ envelope: envelopeOf(value), seq: value.r?.s ?? key, streamSeq: key, ...(value.r !== undefined ? { replayId: value.r.i } : {}) });
+      }
+      if (page.length === 0) return;
+      yield page;
+      next = page[page.length - 1]!.streamSeq + 1;
+    }
   }
 
   async consumerLag(durable: string): Promise<ConsumerLag | null> {

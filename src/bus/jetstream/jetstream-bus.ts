@@ -11,7 +11,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { v5 as uuidV5, validate as isUuid } from 'uuid';
+import { validate as isUuid } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
 import { deadLetterSubjectFor, subjectFor, typeMatches } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
@@ -27,13 +27,17 @@ import type {
   PublishAck,
   PublishRequest,
   ReplayMark,
+  StreamMessage,
   StreamState,
 } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { HEADER, decodeEnvelope, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawHeaderBlock } from './wire.js';
+import { rawEnvelope, rawMessageId } from './raw-message.js';
+import { readStream } from './stream-reader.js';
+import { StreamSearch } from './stream-search.js';
+import { HEADER, decodeEnvelope, type DecodedMessage, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawHeaderBlock } from './wire.js';
 
 export interface JetStreamBusOptions {
   readonly connection: NatsConnectionSettings;
@@ -42,6 +46,8 @@ export interface JetStreamBusOptions {
   readonly publishTimeoutMs: number;
   /** Most consumers' messages waiting for ack at once (shared by all workers of a consumer). */
   readonly maxAckPending?: number;
+  /** The workers' durable consumer: a lookup searches what it has not acknowledged (not in the database yet). */
+  readonly workerConsumer: string;
   readonly onEvent?: (event: BusLogEvent) => void;
 }
 
@@ -60,8 +66,6 @@ const RECENT_IDS = 200_000;
  */
 const REPLAY_HEADER_ROOM = 256;
 const LOOKUP_TIMEOUT_MS = 300;
-/** Ids for messages published to the stream without Sluice's headers (by a raw NATS client). */
-const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
 
 /** Waits (up to 10 s) until a replicated consumer has elected its leader, so the first pull is not lost. */
 async function waitForConsumerLeader(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
@@ -90,6 +94,7 @@ class JetStreamBus implements BusPort {
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly lookupSubject: string;
   private acks: AckPublisher | undefined;
+  private search: StreamSearch | undefined;
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.lookupSubject = `_SLUICE.${options.streams.stream}.lookup`;
@@ -114,6 +119,12 @@ class JetStreamBus implements BusPort {
     );
     this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs });
     this.acks = new AckPublisher(nc, this.options.publishTimeoutMs);
+    this.search = new StreamSearch(
+      this.js,
+      this.jsm,
+      { ...this.options.streams, consumer: this.options.workerConsumer, timeoutMs: this.options.publishTimeoutMs },
+      this.options.publishTimeoutMs,
+    );
     void this.watchStatus(nc);
     this.lookupSubscription = nc.subscribe(this.lookupSubject, {
       callback: (_error, msg) => {
@@ -310,49 +321,120 @@ class JetStreamBus implements BusPort {
    * be read at all is handed over with its `problem`, to be settled as failed on its own.
    */
   private delivery(m: JsMsg): Delivery {
+    const { envelope, replay, problem } = this.decode(m);
+    return new JetStreamDelivery(m, envelope, replay, problem);
+  }
+
+  /** The event a consumed message carries, read tolerantly (see `delivery`). */
+  private decode(m: JsMsg): DecodedMessage {
     const { subjectPrefix, stream } = this.options.streams;
     const storedAt = () => storedTime(m);
+    const raw = (): EventEnvelope => rawEnvelope({ subject: m.subject, seq: m.seq, data: m.data, storedAtMs: Math.floor(Number(m.info.timestampNanos) / 1e6) }, stream, subjectPrefix);
     let decoded;
     try {
       const block = rawHeaderBlock(m);
       decoded = block !== undefined ? decodeEnvelopeFromBlock(block, m.data, m.subject, subjectPrefix, storedAt) : decodeEnvelope(m.headers, m.data, m.subject, subjectPrefix, storedAt);
     } catch (error) {
-      return new JetStreamDelivery(m, rawEnvelope(m, stream, subjectPrefix), undefined, `the message could not be read as an event: ${(error as Error).message}`);
+      return { envelope: raw(), problem: `the message could not be read as an event: ${(error as Error).message}` };
     }
-    if (decoded === null) return new JetStreamDelivery(m, rawEnvelope(m, stream, subjectPrefix), undefined);
+    if (decoded === null) return { envelope: raw() };
     const { envelope, replay, problem } = decoded;
-    const problemText = problem === undefined ? undefined : `the message could not be read as an event: ${problem}`;
-    if (isUuid(envelope.id)) return new JetStreamDelivery(m, envelope, replay, problemText);
-    const id = uuidV5(`${stream}:${replay?.originalSeq ?? m.seq}`, RAW_MESSAGE_NAMESPACE);
-    return new JetStreamDelivery(m, { ...envelope, id, originId: envelope.originId ?? envelope.id }, replay, problemText);
+    const read = {
+      envelope: isUuid(envelope.id) ? envelope : { ...envelope, id: rawMessageId(stream, replay?.originalSeq ?? m.seq), originId: envelope.originId ?? envelope.id },
+      ...(replay !== undefined ? { replay } : {}),
+    };
+    return problem === undefined ? read : { ...read, problem: `the message could not be read as an event: ${problem}` };
   }
 
-  async lookup(id: string): Promise<FoundMessage | null> {
-    if (this.nc === undefined || this.jsm === undefined) return null;
-    let seq = this.recent.seqOf(id);
-    if (seq === undefined) {
-      try {
-        const answer = await this.nc.request(this.lookupSubject, id, { timeout: LOOKUP_TIMEOUT_MS });
-        seq = Number(answer.string());
-      } catch {
-        return null;
-      }
-    }
+  async *readRange(fromSeq: number, toSeq: number, pageSize: number): AsyncIterable<StreamMessage[]> {
+    if (this.js === undefined || this.jsm === undefined) throw new SluiceError('bus_unavailable', 'the JetStream bus is not started', { retryAfterSeconds: 1 });
+    const { stream, subjectPrefix } = this.options.streams;
+    const pages = readStream(this.js, this.jsm, {
+      stream,
+      filterSubject: `${subjectPrefix}.>`,
+      start: { seq: Math.max(1, fromSeq) },
+      headersOnly: false,
+      pageSize,
+      timeoutMs: this.options.publishTimeoutMs,
+    });
     try {
-      const stored = await this.jsm.streams.getMessage(this.options.streams.stream, { seq });
-      if (stored === null) return null;
-      const decoded = decodeEnvelope(stored.header, stored.data, stored.subject, this.options.streams.subjectPrefix);
-      return decoded === null || decoded.envelope.id !== id ? null : { envelope: decoded.envelope, seq };
-    } catch {
-      return null;
+      for await (const page of pages) {
+        const messages: StreamMessage[] = [];
+        for (const m of page) {
+          if (m.seq > toSeq) break;
+          const { envelope, replay, problem } = this.decode(m);
+          messages.push({
+            envelope,
+            seq: replay?.originalSeq ?? m.seq,
+            streamSeq: m.seq,
+            ...(replay !== undefined ? { replayId: replay.replayId } : {}),
+            ...(problem !== undefined ? { problem } : {}),
+          });
+        }
+        if (messages.length > 0) yield messages;
+        if (messages.length < page.length || page[page.length - 1]!.seq >= toSeq) return;
+      }
+    } catch (error) {
+      throw error instanceof SluiceError ? error : new SluiceError('bus_unavailable', `the stream could not be read (${(error as Error).message})`, { cause: error, retryAfterSeconds: 1 });
     }
+  }
+
+  /**
+   * This gateway's memory of the ids it issued first (no request at all), then the other
+   * gateways' (one request), then a search of the stream above the workers' floor: an accepted
+   * event is found whatever the workers' lag and however often gateways restarted.
+   */
+  async lookup(id: string): Promise<FoundMessage | null> {
+    const search = this.search;
+    if (this.nc === undefined || this.jsm === undefined || search === undefined || !this.connected) {
+      throw new SluiceError('bus_unavailable', `NATS is not connected; cannot tell whether event ${id} is on the stream. Retry shortly.`, { retryAfterSeconds: 1 });
+    }
+    const known = this.recent.seqOf(id) ?? search.remembered(id) ?? (await this.askOtherGateways(this.nc, id));
+    if (known !== undefined) {
+      const found = await this.messageAt(known, id);
+      if (found !== null) return found;
+    }
+    const seq = await search.find(id);
+    return seq === null ? null : this.messageAt(seq, id);
+  }
+
+  /** The sequence another gateway remembers for an id it issued; undefined when none answers in time. */
+  private async askOtherGateways(nc: NatsConnection, id: string): Promise<number | undefined> {
+    try {
+      const seq = Number((await nc.request(this.lookupSubject, id, { timeout: LOOKUP_TIMEOUT_MS })).string());
+      return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The event stored at `seq`, if it is event `id` (null when that message is gone or is another event). */
+  private async messageAt(seq: number, id: string): Promise<FoundMessage | null> {
+    const { stream, subjectPrefix } = this.options.streams;
+    let stored;
+    try {
+      stored = await this.jsm!.streams.getMessage(stream, { seq });
+    } catch (error) {
+      throw new SluiceError('bus_unavailable', `the stream could not be read (${(error as Error).message}); retry shortly`, { cause: error, retryAfterSeconds: 1 });
+    }
+    if (stored === null) return null;
+    let decoded: DecodedMessage | null = null;
+    try {
+      decoded = decodeEnvelope(stored.header, stored.data, stored.subject, subjectPrefix, () => stored.time.toISOString());
+    } catch {
+      // Headers that cannot be read: the worker takes it as a raw message, and so does the lookup.
+    }
+    const originalSeq = decoded?.replay?.originalSeq ?? seq;
+    let envelope = decoded?.envelope ?? rawEnvelope({ subject: stored.subject, seq, data: stored.data, storedAtMs: stored.time.getTime() }, stream, subjectPrefix);
+    if (!isUuid(envelope.id)) envelope = { ...envelope, id: rawMessageId(stream, originalSeq), originId: envelope.originId ?? envelope.id };
+    return envelope.id === id ? { envelope, seq: originalSeq } : null;
   }
 
   async consumerLag(durable: string): Promise<ConsumerLag | null> {
     if (this.jsm === undefined || !this.connected) return null;
     try {
       const info = await this.jsm.consumers.info(this.options.streams.stream, durable);
-      return { pending: info.num_pending, ackPending: info.num_ack_pending, ackFloor: info.ack_floor.stream_seq };
+      return { pending: info.num_pending, ackPending: info.num_ack_pending, ackFloor: info.ack_floor.stream_seq, delivered: info.delivered.stream_seq };
     } catch {
       return null;
     }
@@ -456,19 +538,6 @@ function settleQuietly(settle: () => void): void {
 /** When the stream stored a message, RFC 3339. */
 function storedTime(m: JsMsg): string {
   return new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)).toISOString();
-}
-
-/** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
-function rawEnvelope(m: JsMsg, stream: string, subjectPrefix: string): EventEnvelope {
-  const receivedAt = storedTime(m);
-  return {
-    id: uuidV5(`${stream}:${m.seq}`, RAW_MESSAGE_NAMESPACE),
-    type: m.subject.slice(subjectPrefix.length + 1),
-    source: '/nats',
-    time: receivedAt,
-    receivedAt,
-    data: m.data,
-  };
 }
 
 /**

@@ -5,6 +5,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { GatewayContext } from '../context.js';
 import { isJsonMediaType, mediaType } from '../content-type.js';
 import { checkJsonBytes, checkJsonText } from '../json-body.js';
+import { checkKeyAllowsType, typeNotAllowedError } from '../keys/index.js';
 import { buildEnvelope, headerAttributes } from '../request-envelope.js';
 import { acceptedEventSchema, errorSchema } from './schemas.js';
 
@@ -26,6 +27,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         response: {
           202: { anyOf: [acceptedEventSchema, { type: 'array', items: { anyOf: [acceptedEventSchema, errorSchema] } }] },
           400: { anyOf: [errorSchema, { type: 'array', items: { anyOf: [acceptedEventSchema, errorSchema] } }] },
+          403: { anyOf: [errorSchema, { type: 'array', items: { anyOf: [acceptedEventSchema, errorSchema] } }] },
           503: { anyOf: [errorSchema, { type: 'array', items: { anyOf: [acceptedEventSchema, errorSchema] } }] },
         },
       },
@@ -36,6 +38,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
       const body = request.body as Buffer;
       if (type === STRUCTURED) {
         const envelope = structuredEnvelope(parseJson(body), receivedAt, request.headers['idempotency-key'] as string | undefined, request.headers['traceparent'] as string | undefined);
+        checkKeyAllowsType(request, envelope.type);
         const ack = await context.publisher.publish({ envelope });
         context.metrics.eventsAccepted.inc({ endpoint: '/events' });
         return reply.code(202).send(accepted(envelope, ack));
@@ -52,6 +55,8 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         events.forEach((event, i) => {
           try {
             const envelope = structuredEnvelope(event, receivedAt, undefined, undefined, `event ${i}`);
+            const denied = typeNotAllowedError(request, envelope.type);
+            if (denied !== null) throw denied;
             pending.push({ index: i, envelope });
             results.push({ error: { code: 'pending', message: '' } });
           } catch (error) {
@@ -75,7 +80,9 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         }
         const acceptedCount = results.filter((r) => 'id' in r).length;
         if (acceptedCount > 0) context.metrics.eventsAccepted.inc({ endpoint: '/events' }, acceptedCount);
-        const status = acceptedCount > 0 ? 202 : busFailed ? 503 : 400;
+        // None accepted: 403 when every event was of a type the key may not send, as for one event.
+        const allDenied = results.every((r) => 'error' in r && r.error.code === 'type_not_allowed');
+        const status = acceptedCount > 0 ? 202 : busFailed ? 503 : allDenied ? 403 : 400;
         if (status === 503) reply.header('retry-after', '1');
         return reply.code(status).send(results);
       }
@@ -89,6 +96,7 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         }
         if (attributes.specversion !== '1.0') throw new SluiceError('invalid_cloudevent', `ce-specversion must be 1.0`);
         const envelope = buildEnvelope({ ...attributes, type: attributes.ceType!, dataText: checkJsonBytes(body), data: body, receivedAt });
+        checkKeyAllowsType(request, envelope.type);
         const ack = await context.publisher.publish({ envelope });
         context.metrics.eventsAccepted.inc({ endpoint: '/events' });
         return reply.code(202).send(accepted(envelope, ack));

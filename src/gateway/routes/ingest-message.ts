@@ -6,6 +6,7 @@ import type { PublishAck } from '../../bus/index.js';
 import type { GatewayContext } from '../context.js';
 import { requireMediaType } from '../content-type.js';
 import { checkJsonBytes, checkJsonText } from '../json-body.js';
+import { checkKeyAllowsType } from '../keys/index.js';
 import { buildEnvelope, headerAttributes } from '../request-envelope.js';
 import { acceptedMessageSchema, batchResultSchema, errorSchema } from './schemas.js';
 
@@ -51,6 +52,7 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
       const body = request.body as Buffer;
       const dataText = checkJsonBytes(body);
       const envelope = buildEnvelope({ ...headerAttributes(request.headers), type, dataText, data: body, receivedAt: new Date().toISOString(), ...(entity !== undefined ? { entity } : {}) });
+      checkKeyAllowsType(request, type);
       await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
       return reply.code(202).send({ message_id: envelope.id, status: 'accepted', timestamp: envelope.receivedAt });
@@ -71,6 +73,8 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
     async (request, reply) => {
       requireMediaType(request, ['application/x-ndjson', 'text/plain'], 'send newline-delimited JSON as application/x-ndjson or text/plain');
       const { type, entity } = hints(request);
+      // Every line has the ?type= of the request: a type the key may not send refuses the batch whole.
+      checkKeyAllowsType(request, type);
       const attributes = headerAttributes(request.headers);
       const { idempotencyKey, ...shared } = attributes;
       const body = request.body as Buffer;

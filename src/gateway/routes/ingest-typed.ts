@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { GatewayContext } from '../context.js';
 import { requireMediaType } from '../content-type.js';
 import { checkJsonBytes } from '../json-body.js';
+import { checkKeyAllowsType } from '../keys/index.js';
 import { buildEnvelope, headerAttributes } from '../request-envelope.js';
 import { acceptedEventSchema } from './schemas.js';
 
@@ -29,6 +30,7 @@ export function registerTypedIngest(app: FastifyInstance, context: GatewayContex
       const dataText = checkJsonBytes(body);
       // The checked bytes are the event's data as they came: no second encoding of the text.
       const envelope = buildEnvelope({ ...attributes, type, dataText, data: body, receivedAt: new Date().toISOString() });
+      checkKeyAllowsType(request, type);
       const ack = await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/events/:type' });
       return reply.code(202).send({ id: envelope.id, type, status: 'accepted', time: envelope.time, seq: ack.seq });

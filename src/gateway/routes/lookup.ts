@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isEventId } from '../../envelope/index.js';
+import type { FoundMessage } from '../../bus/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { MessageStatusRecord, StoredEvent } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
@@ -10,7 +11,7 @@ function requireId(id: string): void {
   if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not an event id (a UUID)`);
 }
 
-/** A lookup that tolerates the database being away: the bus still knows recent events. */
+/** Reads from the database; a failure to reach it is reported, not thrown. */
 async function fromStore<T>(read: () => Promise<T | null>): Promise<{ value: T | null; storeDown: boolean }> {
   try {
     return { value: await read(), storeDown: false };
@@ -20,21 +21,30 @@ async function fromStore<T>(read: () => Promise<T | null>): Promise<{ value: T |
 }
 
 /**
- * 404 only when both sides could be asked: an id the database has not archived yet may still be
- * on the bus, so while either is away the honest answer is "cannot tell now" (503), never 404.
+ * An accepted event, from the database when a worker has written it, else from the bus (every
+ * 202'd event the database lacks is still on it). 404 only when both could be asked: the bus
+ * throws `bus_unavailable` when it cannot tell, and with the database away the answer is 503.
+ * The database is read again after the bus misses: a worker may have written the event and
+ * acknowledged it (so the bus no longer searches for it) between the first read and the search.
  */
-function notFound(id: string, storeDown: boolean, busDown: boolean): SluiceError {
-  if (storeDown) return new SluiceError('store_unavailable', `the database is unavailable and the bus does not know ${id}; retry shortly`, { retryAfterSeconds: 2 });
-  if (busDown) return new SluiceError('bus_unavailable', `the database has no event ${id} yet and the bus cannot be asked now; retry shortly`, { retryAfterSeconds: 1 });
-  return new SluiceError('not_found', `no event has id ${id}`);
+export async function findAccepted<T>(context: GatewayContext, id: string, read: () => Promise<T | null>): Promise<{ stored: T } | { onBus: FoundMessage }> {
+  requireId(id);
+  const first = await fromStore(read);
+  if (first.value !== null) return { stored: first.value };
+  const onBus = await context.bus.lookup(id);
+  if (onBus !== null) return { onBus };
+  const again = first.storeDown ? first : await fromStore(read);
+  if (again.value !== null) return { stored: again.value };
+  if (again.storeDown) throw new SluiceError('store_unavailable', `the database is unavailable and the bus does not hold ${id}; retry shortly`, { retryAfterSeconds: 2 });
+  throw new SluiceError('not_found', `no event has id ${id}`);
 }
 
 /** GET /ingest/status/{id}, GET /events/{id}/status, GET /events/{id}. */
 export function registerLookups(app: FastifyInstance, context: GatewayContext): void {
   const status = async (id: string): Promise<Record<string, unknown>> => {
-    requireId(id);
-    const { value, storeDown } = await fromStore<MessageStatusRecord>(() => context.store.getStatus(id));
-    if (value !== null) {
+    const answer = await findAccepted<MessageStatusRecord>(context, id, () => context.store.getStatus(id));
+    if ('stored' in answer) {
+      const value = answer.stored;
       return {
         message_id: value.messageId,
         status: value.status,
@@ -47,8 +57,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
         rows: value.rows,
       };
     }
-    const found = await context.bus.lookup(id);
-    if (found === null) throw notFound(id, storeDown, !context.bus.health().connected);
+    const found = answer.onBus;
     return {
       message_id: id,
       status: 'accepted',
@@ -70,13 +79,10 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
     { schema: { summary: 'The stored event as a structured CloudEvent (data included)', tags: ['look up'], params: idParamsSchema } },
     async (request, reply) => {
       const id = request.params.id;
-      requireId(id);
-      const { value, storeDown } = await fromStore<StoredEvent>(() => context.store.getEvent(id));
+      const answer = await findAccepted<StoredEvent>(context, id, () => context.store.getEvent(id));
       reply.type('application/cloudevents+json; charset=utf-8');
-      if (value !== null) return reply.send(cloudEventJson(value));
-      const found = await context.bus.lookup(id);
-      if (found === null) throw notFound(id, storeDown, !context.bus.health().connected);
-      return reply.send(cloudEventJsonFromEnvelope(found.envelope, found.seq));
+      if ('stored' in answer) return reply.send(cloudEventJson(answer.stored));
+      return reply.send(cloudEventJsonFromEnvelope(answer.onBus.envelope, answer.onBus.seq));
     },
   );
 }

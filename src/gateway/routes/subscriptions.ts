@@ -187,7 +187,7 @@ export function registerSubscriptions(app: FastifyInstance, context: GatewayCont
       const secret = input.secret ?? newSecret();
       const created = await fromStore(() => store.subscriptions.create({ ...input, secret }));
       if (created === null) throw new SluiceError('conflict', `a subscription named "${input.name}" exists; change it with PATCH /subscriptions/${input.name} or choose another name`);
-      logger.info({ subscription: created.name, types: created.types, url: created.url }, 'subscription created');
+      logger.info({ subscription: created.name, types: created.types, url: created.url, key: request.apiKey?.name }, 'subscription created');
       return reply.code(201).send({ ...publicShape(created), secret });
     },
   );
@@ -221,7 +221,7 @@ export function registerSubscriptions(app: FastifyInstance, context: GatewayCont
       if (patch.url !== undefined) await checkUrl(patch.url);
       const updated = await fromStore(() => store.subscriptions.update(request.params.name, patch));
       if (updated === null) throw new SluiceError('not_found', `no subscription is named "${request.params.name}"`);
-      logger.info({ subscription: updated.name, changed: Object.keys(patch) }, 'subscription changed');
+      logger.info({ subscription: updated.name, changed: Object.keys(patch), key: request.apiKey?.name }, 'subscription changed');
       return publicShape(updated);
     },
   );
@@ -235,7 +235,7 @@ export function registerSubscriptions(app: FastifyInstance, context: GatewayCont
         throw new SluiceError('conflict', `"${found.name}" is declared in the subscription file; remove it there (or pause it with PATCH {"paused": true})`);
       }
       await fromStore(() => store.subscriptions.remove(found.name));
-      logger.info({ subscription: found.name }, 'subscription removed');
+      logger.info({ subscription: found.name, key: request.apiKey?.name }, 'subscription removed');
       return reply.code(204).send();
     },
   );

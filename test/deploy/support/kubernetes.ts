@@ -1,5 +1,5 @@
 // Lists what is wrong with the manifests of deploy/k8s: each object against its Kubernetes
-// (or KEDA) schema, then the rules that tie the objects to each other and to Sluice.
+// (or KEDA, or prometheus-operator) schema, then the rules that tie the objects to each other and to Sluice.
 import { createRequire } from 'node:module';
 import { readConfig, natsServer, unknownVariables } from './environment.js';
 import { SLUICE_COMMANDS, asArray, asObject, atLeast, imageVersion, isObject } from './files.js';
@@ -15,6 +15,7 @@ const apps = require('kubernetes-models/apps/v1') as Record<string, ModelClass>;
 const batch = require('kubernetes-models/batch/v1') as Record<string, ModelClass>;
 const policy = require('kubernetes-models/policy/v1') as Record<string, ModelClass>;
 const keda = require('@kubernetes-models/keda/keda.sh/v1alpha1') as Record<string, ModelClass>;
+const monitoring = require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1') as Record<string, ModelClass>;
 
 /** The kinds these manifests may hold, with the schema each is checked against. */
 const MODELS: Record<string, ModelClass | undefined> = {
@@ -27,6 +28,7 @@ const MODELS: Record<string, ModelClass | undefined> = {
   'batch/v1/Job': batch.Job,
   'policy/v1/PodDisruptionBudget': policy.PodDisruptionBudget,
   'keda.sh/v1alpha1/ScaledObject': keda.ScaledObject,
+  'monitoring.coreos.com/v1/PrometheusRule': monitoring.PrometheusRule,
 };
 
 const name = (doc: Json): string => String(asObject(doc.metadata).name ?? '');

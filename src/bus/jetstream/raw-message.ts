@@ -1,0 +1,24 @@
+import { v5 as uuidV5 } from 'uuid';
+import type { EventEnvelope } from '../../envelope/index.js';
+
+/** Namespace of the ids given to messages published to the stream without Sluice's headers (by a raw NATS client). */
+export const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
+
+/** The id of a message without Sluice's headers: the same wherever it is read (worker, lookup). */
+export function rawMessageId(stream: string, seq: number): string {
+  return uuidV5(`${stream}:${seq}`, RAW_MESSAGE_NAMESPACE);
+}
+
+/** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
+export function rawEnvelope(m: { subject: string; seq: number; data: Uint8Array; storedAtMs: number }, stream: string, subjectPrefix: string): EventEnvelope {
+  const receivedAt = new Date(m.storedAtMs).toISOString();
+  return {
+    id: rawMessageId(stream, m.seq),
+    type: m.subject.slice(subjectPrefix.length + 1),
+    source: '/nats',
+    time: receivedAt,
+    receivedAt,
+    data: m.data,
+  };
+}
+

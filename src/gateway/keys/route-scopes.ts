@@ -1,0 +1,46 @@
+import type { Scope } from './scopes.js';
+
+/** Routes any valid key may call, whatever its scopes: the console asks who it is. */
+export const ANY_KEY_ROUTES = new Set(['GET /auth/key']);
+
+/**
+ * The one table of which scope each route needs, by method and route pattern. A route not
+ * listed needs `admin`, so a route added later is closed to ingest and read keys until it is
+ * placed here on purpose.
+ */
+const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
+  'POST /events/:type': 'ingest',
+  'POST /events': 'ingest',
+  'POST /ingest/message': 'ingest',
+  'POST /ingest/batch': 'ingest',
+
+  'GET /ingest/status/:id': 'read',
+  'GET /events/:id/status': 'read',
+  'GET /events/:id': 'read',
+  'GET /events/:id/data': 'read',
+  'GET /events/:id/deliveries': 'read',
+  'GET /events': 'read',
+  'GET /replay/:id': 'read',
+  'GET /subscriptions/:name/deliveries': 'read',
+
+  'POST /replay/:id': 'replay',
+  'POST /replay': 'replay',
+
+  // Subscriptions are admin, reading them too (they hold endpoints); their delivery log is read.
+  'POST /subscriptions': 'admin',
+  'GET /subscriptions': 'admin',
+  'GET /subscriptions/:name': 'admin',
+  'PATCH /subscriptions/:name': 'admin',
+  'DELETE /subscriptions/:name': 'admin',
+};
+
+/** The scope a request to `route` (its pattern, e.g. `/events/:type`) needs; HEAD needs what GET needs. */
+export function scopeFor(method: string, route: string | undefined): Scope {
+  if (route === undefined) return 'admin';
+  return ROUTE_SCOPES[`${method === 'HEAD' ? 'GET' : method} ${route}`] ?? 'admin';
+}
+
+/** The ingest routes: the ones browser pages on `SLUICE_CORS_ORIGINS` may call. */
+export function isIngestRoute(method: string, route: string | undefined): boolean {
+  return method === 'POST' && route !== undefined && ROUTE_SCOPES[`POST ${route}`] === 'ingest';
+}
