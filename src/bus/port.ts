@@ -97,7 +97,7 @@ export interface StreamState {
 }
 
 export interface BusHealth {
-  readonly kind: 'jetstream' | 'embedded' | 'memory';
+  readonly kind: 'jetstream' | 'embedded';
   readonly connected: boolean;
 }
 
@@ -113,7 +113,7 @@ export interface FoundMessage {
  * the same contract test suite.
  */
 export interface BusPort {
-  readonly kind: 'jetstream' | 'embedded' | 'memory';
+  readonly kind: 'jetstream' | 'embedded';
   /** Connects and creates or updates the streams. */
   start(): Promise<void>;
   /**

@@ -1,11 +1,11 @@
-import type { StorePort } from '../store/index.js';
+import { StoreUnavailableError, type StorePort } from '../store/index.js';
 
 /**
  * A store that is still opening (the embedded database takes seconds on first start). Until
  * it is ready every call fails as a connection error would, so the gateway answers from the
  * bus meanwhile instead of waiting; afterwards calls go straight through.
  */
-export function deferredStore(kind: StorePort['kind'], opening: Promise<StorePort>): StorePort {
+export function deferredStore(shape: Pick<StorePort, 'kind' | 'concurrentWrites'>, opening: Promise<StorePort>): StorePort {
   let ready: StorePort | undefined;
   opening.then(
     (store) => {
@@ -14,12 +14,13 @@ export function deferredStore(kind: StorePort['kind'], opening: Promise<StorePor
     () => undefined,
   );
   const notYet = (): never => {
-    throw Object.assign(new Error('the database is still starting'), { code: '57P03' });
+    throw new StoreUnavailableError('the database is still starting');
   };
   const target = (): StorePort => ready ?? notYet();
   const subscriptions = (): StorePort['subscriptions'] => target().subscriptions;
   return {
-    kind,
+    kind: shape.kind,
+    concurrentWrites: shape.concurrentWrites,
     subscriptions: {
       list: async () => subscriptions().list(),
       get: async (name) => subscriptions().get(name),

@@ -50,7 +50,8 @@ export async function runServices(
     }
   });
   opening.catch(() => undefined);
-  const store: StorePort = deferredStore(config.database.url === null ? 'embedded' : 'postgres', opening);
+  const onServer = config.database.url !== null;
+  const store: StorePort = deferredStore({ kind: onServer ? 'postgres' : 'embedded', concurrentWrites: onServer }, opening);
   let bus: BusPort | undefined;
   let gateway: Gateway | undefined;
   let metricsServer: MetricsServer | undefined;

@@ -17,7 +17,7 @@ export type {
   WriteOutcome,
 } from './port.js';
 export type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
-export { isConnectionError } from './sql-client.js';
+export { StoreUnavailableError, isConnectionError } from './sql-client.js';
 export { createSqlStore } from './sql-store.js';
 export type { EntityTables } from './sql-store.js';
 export { migrate } from './migrate.js';

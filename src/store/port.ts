@@ -177,6 +177,11 @@ export interface SubscriptionRecords {
  */
 export interface StorePort {
   readonly kind: 'postgres' | 'embedded';
+  /**
+   * Two write transactions can run at once, each on its own connection (a PostgreSQL server);
+   * false for the embedded database, which runs one transaction at a time.
+   */
+  readonly concurrentWrites: boolean;
   readonly subscriptions: SubscriptionRecords;
   /** Creates or upgrades the system tables and the given entities' tables. */
   migrate(entities?: readonly EntityDefinition[]): Promise<void>;

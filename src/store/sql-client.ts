@@ -58,6 +58,11 @@ const OUTAGE_MESSAGE = new RegExp(
   'i',
 );
 
+/** The store cannot take work yet (it is still opening): an outage, as a refused connection is. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
 /**
  * True when an error means the database cannot be reached, the connection broke or the server
  * cannot take work now, as opposed to a problem with the statement or the data. Workers pause
@@ -67,6 +72,7 @@ const OUTAGE_MESSAGE = new RegExp(
 export function isConnectionError(error: unknown, depth = 0): boolean {
   const e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | null;
   if (e === null || typeof e !== 'object') return false;
+  if (e instanceof StoreUnavailableError) return true;
   const code = typeof e.code === 'string' ? e.code : '';
   // Class 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
   // class 53: insufficient resources (too many connections, disk full, out of memory).

@@ -44,6 +44,7 @@ export function createSqlStore(client: SqlClient, options: { entityTables?: Enti
 
 class SqlStore implements StorePort {
   readonly kind: 'postgres' | 'embedded';
+  readonly concurrentWrites: boolean;
   readonly subscriptions: SubscriptionRecords;
   private readonly partitions = new Set<number>();
 
@@ -52,6 +53,7 @@ class SqlStore implements StorePort {
     private readonly entityTables: EntityTables | undefined,
   ) {
     this.kind = client.kind;
+    this.concurrentWrites = client.kind === 'postgres';
     this.subscriptions = createSubscriptionRecords(client);
   }
 

@@ -182,7 +182,7 @@ export function createWorker(options: WorkerOptions): Worker {
     if (batch.length === 0) return;
     metrics.workerBatchSize.observe(batch.length);
     const items = await Promise.all(batch.map((d) => prepareItem(d, options.entities)));
-    if (store.kind !== 'postgres' || batch.length < SPLIT_AT) return handlePart(items, batch);
+    if (!store.concurrentWrites || batch.length < SPLIT_AT) return handlePart(items, batch);
     // Two transactions on two connections: one part's rows are sent while the database writes
     // the other's, and the server works on both at once. The parts split by event id, so every
     // copy of an id (a replay next to its original) stays in one transaction and the parts

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
-import { SHARED_NATS_URL, deleteStreams, uniqueNames } from '../../test/helpers/nats.js';
+import { SHARED_NATS_URL, deleteStreams, startNatsServer, uniqueNames } from '../../test/helpers/nats.js';
 import { eventually, http } from '../../test/helpers/pipeline.js';
 import { runServices } from '../../src/cli/run-services.js';
 import { silentLogger } from '../../src/log/index.js';
@@ -60,6 +60,23 @@ describe('lookups after a 202, across gateway restarts, with no worker (JetStrea
       }
     } finally {
       await next.stop();
+    }
+  });
+
+  it('answers 503 with Retry-After, never 404, for an id the database lacks while NATS is away', async () => {
+    const nats = await startNatsServer();
+    const gateway = await startGateway(loadConfig({ ...env, NATS_URL: nats.url, NATS_STREAM: `${names.stream}_AWAY`, SLUICE_CONSUMER: `${names.consumer}_away` }));
+    try {
+      const accepted = await sendEveryKind(gateway.url, 'away', 2);
+      await nats.kill();
+      for (const id of [...accepted, ...neverIssued()]) {
+        const r = await http(`${gateway.url}/ingest/status/${id}`);
+        assert.equal(r.status, 503, id);
+        assert.ok(r.headers.get('retry-after') !== null, 'Retry-After');
+      }
+    } finally {
+      await gateway.stop();
+      await nats.destroy();
     }
   });
 });
