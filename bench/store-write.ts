@@ -109,7 +109,7 @@ try {
       seq++;
       const type = seq % 2 === 0 ? 'order.created' : 'page.viewed';
       const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)), dataContentType: 'application/json' };
-      items.push(prepareItem({ envelope, seq, streamSeq: seq }, model));
+      items.push(await prepareItem({ envelope, seq, streamSeq: seq }, model));
     }
     const t0 = performance.now();
     await store.writeBatch(items);

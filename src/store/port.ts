@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../envelope/index.js';
-import type { CompiledEntity, EntityDefinition } from '../entities/index.js';
+import type { EntityDefinition, EventRows, RowReference } from '../entities/index.js';
 import type { Subscription, SubscriptionInput, SubscriptionPatch } from '../subscriptions/index.js';
 
 export type MessageState = 'accepted' | 'processing' | 'persisted' | 'failed';
@@ -14,6 +14,8 @@ export interface MessageStatusRecord {
   readonly processedAt: string | null;
   readonly attempts: number;
   readonly error: string | null;
+  /** The entity rows the event wrote or deleted (empty when it feeds no entity). */
+  readonly rows: readonly RowReference[];
 }
 
 /** An archived event (a row of `sluice.events`). */
@@ -46,10 +48,10 @@ export interface WriteItem {
   readonly seq: number;
   /** Re-delivered by a replay: re-apply to its entity even though it is archived. */
   readonly replay: boolean;
-  /** Entity it routes to, or null (archive only). */
-  readonly entity: CompiledEntity | null;
-  /** Parsed data (for entity rows); ignored when `entity` is null. */
-  readonly data: unknown;
+  /** The entities it feeds, comma-separated (the status's `entity_type`), or null (archive only). */
+  readonly entityType: string | null;
+  /** The entity rows it writes, or null (archive only, or failed). */
+  readonly rows: EventRows | null;
   /** False when data labelled JSON is not JSON (a plain NATS publish): the archive keeps only its bytes. */
   readonly dataIsJson?: boolean;
   /** Set when the event failed validation: it is archived and marked failed with this reason. */

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { dataAsJson } from '../envelope/index.js';
-import type { EntityDefinition } from '../entities/index.js';
+import { rowReferences, type EntityDefinition } from '../entities/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
 import type {
@@ -31,7 +31,7 @@ import { createSubscriptionRecords } from './subscription-records.js';
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
   migrate(tx: SqlExecutor, definitions: readonly EntityDefinition[]): Promise<void>;
-  upsert(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
+  write(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -111,13 +111,13 @@ class SqlStore implements StorePort {
         const duplicate = !item.replay && (archived || !first);
         outcomes.push({ duplicate });
         if (duplicate) continue;
-        if (item.failure === undefined && item.entity !== null) apply.push(item);
+        if (item.failure === undefined && item.rows !== null) apply.push(item);
         if (!isNew || !first) settle.push(statusRow(item));
       }
       await insertArchiveRows(tx, archive);
       if (apply.length > 0) {
         if (this.entityTables === undefined) throw new Error('an event routes to an entity but this store has no entity support');
-        await this.entityTables.upsert(tx, apply);
+        await this.entityTables.write(tx, apply);
       }
       await updateStatuses(tx, settle);
       if (progress !== undefined) await raiseProgress(tx, progress.consumer, progress.writtenThrough);
@@ -146,6 +146,7 @@ class SqlStore implements StorePort {
         receivedAt: e.receivedAt,
         streamSeq: 0,
         error: storableText(i.error),
+        rowsText: null,
         failingSeq: i.streamSeq,
       };
     });
@@ -362,10 +363,11 @@ function statusRow(item: WriteItem): StatusRow {
     id: item.envelope.id,
     status: item.failure === undefined ? 'persisted' : 'failed',
     type: item.envelope.type,
-    entityType: item.entity?.definition.name ?? null,
+    entityType: item.entityType,
     receivedAt: item.envelope.receivedAt,
     streamSeq: item.seq,
     error: item.failure ?? null,
+    rowsText: item.rows === null || item.failure !== undefined ? null : JSON.stringify(rowReferences(item.rows, item.envelope.id)),
   };
 }
 
@@ -385,7 +387,7 @@ function archiveRow(item: WriteItem): ArchiveRow {
     dataContentType: e.dataContentType,
     dataSchema: e.dataSchema ?? null,
     originId: e.originId ?? null,
-    entityType: item.entity?.definition.name ?? e.entity ?? null,
+    entityType: item.entityType ?? e.entity ?? null,
     entityHint: e.entity ?? null,
     traceparent: e.traceparent ?? null,
     extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),

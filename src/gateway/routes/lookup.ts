@@ -54,6 +54,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
         processed_at: value.processedAt,
         attempts: value.attempts,
         error: value.error,
+        rows: value.rows,
       };
     }
     const found = answer.onBus;
@@ -66,6 +67,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       processed_at: null,
       attempts: 0,
       error: null,
+      rows: [],
     };
   };
   const statusRoute = { schema: { summary: "An event's processing status", tags: ['look up'], params: idParamsSchema, response: { 200: statusSchema } } };
