@@ -16,6 +16,8 @@ export type {
   ReplayAccepted,
   ReplayStatus,
   StoredEvent,
+  Delivery,
+  SubscriptionStatus,
 } from '../../src/client/index.js';
 
 /** fetch with the tab's API key; a 401 asks for a key (or a better one) until one works. */

@@ -11,11 +11,13 @@ import { EventDetail } from './views/event-detail.js';
 import { Events } from './views/events.js';
 import { Overview } from './views/overview.js';
 import { StatusLookup } from './views/status-lookup.js';
+import { Subscriptions } from './views/subscriptions.js';
 
 const NAV: Array<{ path: string; label: string; key: string; scope?: Scope }> = [
   { path: '/', label: 'Overview', key: 'o' },
   { path: '/events', label: 'Events', key: 'e', scope: 'read' },
   { path: '/dead-letters', label: 'Dead letters', key: 'd', scope: 'read' },
+  { path: '/subscriptions', label: 'Subscriptions', key: 'u', scope: 'read' },
   { path: '/status', label: 'Status lookup', key: 's', scope: 'read' },
 ];
 
@@ -73,6 +75,7 @@ function View({ route, metrics, health, keyInfo }: { route: Route; metrics: Retu
   if (detail) return <EventDetail id={decodeURIComponent(detail[1]!)} canReplay={canReplay} />;
   if (path === '/events') return <Events route={route} canReplay={canReplay} />;
   if (path === '/dead-letters') return <Events route={route} deadLetters canReplay={canReplay} />;
+  if (path === '/subscriptions') return <Subscriptions canReplay={canReplay} canChange={keyMay(keyInfo, 'admin')} />;
   const lookup = /^\/status(?:\/([^/]+))?$/.exec(path);
   if (lookup) return <StatusLookup id={lookup[1] ? decodeURIComponent(lookup[1]) : null} />;
   if (path === '/') return <Overview metrics={metrics} health={health} />;

@@ -6,6 +6,7 @@ export {
   eventTypeProblem,
   subjectFor,
   typeMatches,
+  typePatternsRegExp,
   typePatternProblem,
 } from './event-type.js';
 export { idFromCloudEvent, idFromIdempotencyKey, isEventId, newEventId } from './ids.js';

@@ -186,8 +186,9 @@ export function createWorker(options: WorkerOptions): Worker {
     // Two transactions on two connections: one part's rows are sent while the database writes
     // the other's, and the server works on both at once. The parts split by event id, so every
     // copy of an id (a replay next to its original) stays in one transaction and the parts
-    // touch disjoint status and archive rows; entity rows they share are locked in key order
-    // by both (see upsertStatement), so the two cannot deadlock.
+    // touch disjoint status and archive rows; entity rows they share are locked in one order by
+    // both, tables by qualified name and rows by key (see EntityTables.upsert and
+    // upsertStatement), so the two cannot deadlock.
     const parts: Array<{ items: WriteItem[]; batch: Delivery[] }> = [
       { items: [], batch: [] },
       { items: [], batch: [] },

@@ -20,6 +20,9 @@ test('publish refuses what the gateway would refuse, with its error codes', asyn
   await assert.rejects(bus.publish('not a type', {}), code('invalid_event_type'));
   await assert.rejects(bus.publish('a.b', undefined), code('invalid_json'));
   await assert.rejects(bus.publish('a.b', { text: 'nul \u0000 here' }), code('unsupported_json'));
+  await assert.rejects(bus.publish('a.b', {}, { source: '/a\nb' }), code('invalid_cloudevent'));
+  await assert.rejects(bus.publish('a.b', {}, { source: '/lone \ud800' }), code('invalid_cloudevent'));
+  await assert.rejects(bus.publish('a.b', {}, { source: ' /padded' }), code('invalid_cloudevent'));
   await assert.rejects(bus.publish('a.b', {}, { id: 'nope' }), code('invalid_id'));
   await assert.rejects(bus.publish('a.b', {}, { id: '0190f3a4-0000-7000-8000-000000000001', idempotencyKey: 'k' }), code('invalid_id'));
   await bus.close();
@@ -31,6 +34,11 @@ test('publish keeps a given id and derives one from an idempotency key as the ga
   assert.equal(given.id, '0190f3a4-0000-7000-8000-000000000001');
   const keyed = await bus.publish('a.b', 1, { idempotencyKey: 'order-7' });
   assert.equal(keyed.id, idFromIdempotencyKey('a.b', 'order-7'));
+  const otherType = await bus.publish('a.c', 1, { idempotencyKey: 'order-7' });
+  assert.notEqual(otherType.id, keyed.id, 'one key on two types is two events');
+  assert.equal(otherType.duplicate, false);
+  // An unpaired surrogate in a key no longer throws URIError from the id derivation.
+  assert.equal((await bus.publish('a.b', 1, { idempotencyKey: 'k \ud800' })).duplicate, false);
   await bus.close();
 });
 

@@ -62,3 +62,21 @@ test('messages older than the max age are removed and sequences go on after them
       await bus.stop();
     }
   }));
+
+test('a message given up on is dead-lettered once, however often its batch retries; a replay given up on again has its own', { timeout: 10_000 }, () =>
+  withDataDir(async (dataDir) => {
+    const bus = createEmbeddedBus({ dataDir, stream: 'EVENTS', subjectPrefix: 'events', duplicateWindowMs: 60_000 });
+    await bus.start();
+    try {
+      const envelope = makeEnvelope('order.created', { bad: true });
+      const ack = await bus.publish({ envelope });
+      // The batch's commit failed after its dead letters went out: the redelivery publishes them again.
+      await bus.publishDeadLetter({ envelope, seq: ack.seq, streamSeq: ack.seq }, 'validation failed');
+      await bus.publishDeadLetter({ envelope, seq: ack.seq, streamSeq: ack.seq }, 'validation failed');
+      await bus.publishDeadLetter({ envelope, seq: ack.seq, streamSeq: ack.seq + 10 }, 'its replay failed too');
+      const log = (bus as unknown as { log: { deadLetters: { getKeysCount(): number } } }).log;
+      assert.equal(log.deadLetters.getKeysCount(), 2);
+    } finally {
+      await bus.stop();
+    }
+  }));

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { typeMatches, typePatternsRegExp } from '../../src/envelope/index.js';
 import { describe, it } from 'node:test';
 import { KeyRing, KeysFileError, keyAllowsType, keyDigest, parseKeysFile } from '../../src/gateway/keys/index.js';
 
@@ -106,5 +108,20 @@ describe('key ring', () => {
     assert.ok(ring.takeToken(ring.find('a')!, 0) > 0, 'same rate: still spent');
     ring.replaceFileKeys(limited('5/s'));
     assert.equal(ring.takeToken(ring.find('a')!, 0), 0, 'new rate: a fresh bucket');
+  });
+});
+
+describe('type patterns as one regular expression', () => {
+  it('matches exactly what typeMatches matches', () => {
+    const token = fc.constantFrom('a', 'b', 'order', 'x-1', 'y_2');
+    const type = fc.array(token, { minLength: 1, maxLength: 4 }).map((t) => t.join('.'));
+    const pattern = fc
+      .tuple(fc.array(fc.oneof(token, fc.constant('*')), { minLength: 1, maxLength: 3 }), fc.boolean())
+      .map(([tokens, rest]) => [...tokens, ...(rest ? ['>'] : [])].join('.'));
+    fc.assert(
+      fc.property(fc.array(pattern, { minLength: 1, maxLength: 3 }), type, (patterns, t) => {
+        assert.equal(typePatternsRegExp(patterns).test(t), patterns.some((p) => typeMatches(p, t)), `${patterns.join(' | ')} against ${t}`);
+      }),
+    );
   });
 });

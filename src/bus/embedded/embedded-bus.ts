@@ -147,10 +147,10 @@ class EmbeddedBus implements BusPort {
     return settled.map((s) => (s.status === 'fulfilled' ? s.value : asError(s.reason)));
   }
 
-  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number }, reason: string): Promise<void> {
+  async publishDeadLetter(delivery: { envelope: EventEnvelope; seq: number; streamSeq?: number }, reason: string): Promise<void> {
     const log = this.opened();
     try {
-      await log.appendDeadLetter(delivery.envelope, delivery.seq, reason);
+      await log.appendDeadLetter(delivery.envelope, delivery.seq, reason, `${delivery.envelope.id}:${delivery.streamSeq ?? delivery.seq}`);
     } catch (error) {
       throw unavailable(error);
     }

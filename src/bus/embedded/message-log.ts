@@ -28,6 +28,8 @@ export class MessageLog {
   readonly ids: Database<StoredId, string>;
   readonly consumers: Database<StoredConsumerState, string>;
   readonly deadLetters: Database<StoredDeadLetter, number>;
+  /** Which message each dead letter was for (`id:streamSeq`): a message given up on is dead-lettered once. */
+  private readonly deadLetterKeys: Database<number, string>;
   private readonly meta: Database<number, string>;
   private readonly duplicateWindowMs: number;
   private queue: QueuedPublish[] = [];
@@ -53,6 +55,7 @@ export class MessageLog {
     this.ids = this.root.openDB<StoredId, string>({ name: 'ids' });
     this.consumers = this.root.openDB<StoredConsumerState, string>({ name: 'consumers' });
     this.deadLetters = this.root.openDB<StoredDeadLetter, number>({ name: 'dead-letters' });
+    this.deadLetterKeys = this.root.openDB<number, string>({ name: 'dead-letter-keys' });
     this.meta = this.root.openDB<number, string>({ name: 'meta', encoding: 'json' });
     this.duplicateWindowMs = options.duplicateWindowMs;
     this.lastSeq = this.meta.get('lastSeq') ?? 0;
@@ -161,11 +164,19 @@ export class MessageLog {
   }
 
   /** Appends a dead letter and resolves once it is synced. */
-  async appendDeadLetter(envelope: EventEnvelope, seq: number, reason: string): Promise<void> {
+  /**
+   * Stores a dead letter unless one was stored for the same message (`key`, the event id and the
+   * stream sequence of the message given up on): a batch whose commit failed after its dead
+   * letters were published dead-letters them again on redelivery, and JetStream drops such a
+   * repeat by its message id.
+   */
+  async appendDeadLetter(envelope: EventEnvelope, seq: number, reason: string, key: string): Promise<void> {
     const record: StoredDeadLetter = { ts: Date.now(), seq, reason, e: storedEnvelope(envelope), d: envelope.data };
     await this.root.transaction(() => {
+      if (this.deadLetterKeys.get(key) !== undefined) return;
       this.lastDeadLetterSeq += 1;
       void this.deadLetters.put(this.lastDeadLetterSeq, record);
+      void this.deadLetterKeys.put(key, this.lastDeadLetterSeq);
       void this.meta.put('lastDeadLetterSeq', this.lastDeadLetterSeq);
     });
     await this.root.flushed;

@@ -1,5 +1,5 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
-import { typePatternProblem } from '../../envelope/index.js';
+import { typePatternProblem, typePatternsRegExp } from '../../envelope/index.js';
 import { isScope, SCOPES, type Scope } from './scopes.js';
 
 /** One key of the keys file, as the gateway checks it. The key itself is never held, only its SHA-256. */
@@ -11,6 +11,8 @@ export interface ApiKey {
   readonly scopes: ReadonlySet<Scope>;
   /** NATS-style type patterns the key may send; null: any type. */
   readonly types: readonly string[] | null;
+  /** `types` as one regular expression; null: any type. */
+  readonly typesPattern: RegExp | null;
   /** Requests per second; null: no limit. */
   readonly ratePerSecond: number | null;
   /** Requests the key may make at once after a quiet spell: twice the rate as written (500/s: 1000; 60/m: 120). */
@@ -124,7 +126,7 @@ export function parseKeysFile(text: string, fileName: string): ApiKey[] {
       burst = Math.max(1, 2 * Number(match![1]));
     }
 
-    keys.push({ name: name.value, digest: Buffer.from(hex!, 'hex'), scopes, types, ratePerSecond, burst });
+    keys.push({ name: name.value, digest: Buffer.from(hex!, 'hex'), scopes, types, typesPattern: types === null ? null : typePatternsRegExp(types), ratePerSecond, burst });
   }
   return keys;
 }

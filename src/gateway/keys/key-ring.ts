@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { typeMatches } from '../../envelope/index.js';
+import { createHash, hash } from 'node:crypto';
 import type { ApiKey } from './key-file.js';
 import { SCOPES } from './scopes.js';
 import { TokenBucket } from './token-bucket.js';
@@ -17,22 +16,23 @@ export function keyDigest(key: string): Buffer {
  */
 export class KeyRing {
   private fileKeys: readonly ApiKey[] = [];
-  private all: readonly ApiKey[];
+  /** Every key by the hex SHA-256 of its text. */
+  private byHash: ReadonlyMap<string, ApiKey>;
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(private readonly envKeys: readonly ApiKey[] = []) {
-    this.all = envKeys;
+    this.byHash = byHash(envKeys);
   }
 
   /** Keys from `SLUICE_API_KEYS`: each has every scope, any type, no rate. */
   static fromEnvironment(keys: readonly string[]): KeyRing {
-    return new KeyRing(keys.map((key, i) => ({ name: `SLUICE_API_KEYS#${i + 1}`, digest: keyDigest(key), scopes: new Set(SCOPES), types: null, ratePerSecond: null, burst: null })));
+    return new KeyRing(keys.map((key, i) => ({ name: `SLUICE_API_KEYS#${i + 1}`, digest: keyDigest(key), scopes: new Set(SCOPES), types: null, typesPattern: null, ratePerSecond: null, burst: null })));
   }
 
   /** Replaces the keys-file keys (a reload). */
   replaceFileKeys(keys: readonly ApiKey[]): void {
     this.fileKeys = keys;
-    this.all = [...this.envKeys, ...keys];
+    this.byHash = byHash([...this.envKeys, ...keys]);
     const limits = new Map(keys.map((k) => [k.name, k]));
     for (const [name, bucket] of this.buckets) {
       const key = limits.get(name);
@@ -45,15 +45,14 @@ export class KeyRing {
   }
 
   /**
-   * The key whose hash matches `given`, or undefined. Every stored hash is compared in
-   * constant time and the loop never stops early, so the answer's timing tells nothing about
-   * which key (if any) matched. About 1 µs for the hash plus 0.1 µs per key.
+   * The key whose hash matches `given`, or undefined. The key's text is never compared: its
+   * SHA-256 is looked up, so the lookup's timing can tell at most how much of a hash matched,
+   * which says nothing about any key (finding a text with a given hash is the preimage
+   * problem). About 1 µs a request; comparing the digest with each stored one in
+   * timingSafeEqual took 11 µs with ten keys, a tenth of the gateway's time per event.
    */
   find(given: string): ApiKey | undefined {
-    const digest = keyDigest(given);
-    let found: ApiKey | undefined;
-    for (const key of this.all) if (timingSafeEqual(key.digest, digest)) found = key;
-    return found;
+    return this.byHash.get(hash('sha256', given));
   }
 
   /** Milliseconds until the key may send again; 0: it may now (a token was taken). */
@@ -68,9 +67,11 @@ export class KeyRing {
   }
 }
 
+function byHash(keys: readonly ApiKey[]): Map<string, ApiKey> {
+  return new Map(keys.map((k) => [k.digest.toString('hex'), k]));
+}
+
 /** May `key` send events of `type`? */
 export function keyAllowsType(key: ApiKey, type: string): boolean {
-  if (key.types === null) return true;
-  for (const pattern of key.types) if (typeMatches(pattern, type)) return true;
-  return false;
+  return key.typesPattern === null || key.typesPattern.test(type);
 }
