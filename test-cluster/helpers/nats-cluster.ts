@@ -81,7 +81,8 @@ export async function startNatsCluster(size = 3, clusterName = `sluice_${process
         `  name: ${clusterName}`,
         `  listen: 127.0.0.1:${spec.routePort}`,
         `  routes: [${routesOf(spec).join(', ')}]`,
-        ...(unreachable === undefined ? [] : [`  advertise: "127.0.0.1:${unreachable}"`]),
+        // ...and clients are not told of the other servers, so a client stays on the side it was given.
+        ...(unreachable === undefined ? [] : [`  advertise: "127.0.0.1:${unreachable}"`, '  no_advertise: true']),
         `}`,
         '',
       ].join('\n'),
