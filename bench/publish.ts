@@ -51,7 +51,7 @@ if (mode === 'raw') {
   const published = await pipeline(() => {
     if (performance.now() >= until) return null;
     const id = newEventId();
-    const headers = envelopeHeaders({ id, type: 'order.created', source: '/bench', time: receivedAt, receivedAt, data: payload });
+    const headers = envelopeHeaders({ id, type: 'order.created', source: '/bench', time: receivedAt, receivedAt, data: payload, dataContentType: 'application/json' });
     return () => js.publish(target!, payload, { msgID: id, headers });
   });
   process.stdout.write(`${JSON.stringify({ published, seconds: (performance.now() - t0) / 1000 })}\n`);
@@ -62,7 +62,7 @@ if (mode === 'raw') {
     if (i >= count) return null;
     const type = i % 2 === 0 ? 'order.created' : 'page.viewed';
     const id = newEventId();
-    const envelope = { id, type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(i)) };
+    const envelope = { id, type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(i)), dataContentType: 'application/json' };
     return () => js.publish(`${target}.${type}`, envelope.data, { msgID: id, headers: envelopeHeaders(envelope) });
   });
   process.stdout.write(`${JSON.stringify({ published })}\n`);

@@ -3,7 +3,10 @@
  * fresh PostgreSQL database (or the embedded one with `--embedded`), with the time each
  * statement took. Attributes the worker drain's database time without NATS in the way.
  *
- *   node --import tsx bench/store-write.ts [--batches 50] [--batch 1000] [--embedded]
+ *   node --import tsx bench/store-write.ts [--batches 50] [--batch 1000] [--embedded] [--data-index]
+ *
+ * `--data-index` adds the GIN index on the archive's `data` first (what finding events by
+ * their data on a large archive needs), to measure what it costs the write.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ const flag = (name: string, fallback: number): number => {
 const BATCHES = flag('--batches', 50);
 const BATCH = flag('--batch', 1000);
 const EMBEDDED = argv.includes('--embedded');
+const DATA_INDEX = argv.includes('--data-index');
 
 /** Statement text (its first words) → total milliseconds and count. */
 const timings = new Map<string, { ms: number; count: number }>();
@@ -88,6 +92,7 @@ const raw = db !== undefined ? createPgClient({ url: db.url, poolSize: 2 }) : aw
 const store = createSqlStore(timedClient(raw), { entityTables: createEntityTables() });
 try {
   await store.migrate(definitions);
+  if (DATA_INDEX) await raw.query('CREATE INDEX IF NOT EXISTS events_data_idx ON sluice.events USING gin (data jsonb_path_ops)');
   timings.clear();
   const receivedAt = new Date().toISOString();
   const encoder = new TextEncoder();
@@ -103,8 +108,8 @@ try {
     for (let i = 0; i < BATCH; i++) {
       seq++;
       const type = seq % 2 === 0 ? 'order.created' : 'page.viewed';
-      const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)) };
-      items.push(prepareItem({ envelope, seq, streamSeq: seq }, model));
+      const envelope = { id: newEventId(), type, source: '/bench', time: receivedAt, receivedAt, data: encoder.encode(eventBody(seq)), dataContentType: 'application/json' };
+      items.push(await prepareItem({ envelope, seq, streamSeq: seq }, model));
     }
     const t0 = performance.now();
     await store.writeBatch(items);
@@ -117,6 +122,10 @@ try {
     `${rows} events in ${BATCHES} batches: ${Math.round(rows / (total / 1000))} events/s (${(total / BATCHES).toFixed(1)} ms per batch; CPU per batch: ` +
       `this process ${((client.user + client.system) / 1000 / BATCHES).toFixed(1)} ms incl. building the events, PostgreSQL backend ${(backendMs / BATCHES).toFixed(1)} ms)\n`,
   );
+  const archive = await raw.query<{ n: string | number }>(
+    "SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) AS n FROM pg_inherits WHERE inhparent = 'sluice.events'::regclass",
+  );
+  process.stdout.write(`archive: ${Math.round(Number(archive.rows[0]!.n) / rows)} bytes per event (table, TOAST and indexes)\n`);
   for (const [text, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {
     process.stdout.write(`${(t.ms / BATCHES).toFixed(1).padStart(8)} ms/batch  ${String(t.count).padStart(5)}×  ${text}\n`);
   }

@@ -12,6 +12,7 @@ export type {
   KeyInfo,
   ListFilter,
   MessageState,
+  EntityRowRef,
   MessageStatus,
   ReplayAccepted,
   ReplayStatus,

@@ -1,10 +1,11 @@
 import {
-  DEFAULT_SOURCE,
-  envelopeAttributesProblem,
-  eventTypeProblem,
+  DATA_CONTENT_TYPE,
+  EnvelopeError,
+  buildEnvelope as buildCheckedEnvelope,
+  dataView,
   idFromIdempotencyKey,
   isEventId,
-  jsonTextProblem,
+  isJsonContentType,
   newEventId,
   type EventEnvelope,
 } from '../envelope/index.js';
@@ -12,7 +13,6 @@ import { SluiceError } from '../errors/index.js';
 import type { BusEvent, PublishOptions } from './types.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The id an event will be published under. */
 export function eventIdFor(type: string, options: PublishOptions | undefined): string {
@@ -28,14 +28,13 @@ export function eventIdFor(type: string, options: PublishOptions | undefined): s
   return newEventId();
 }
 
-/**
- * Builds the envelope exactly as the gateway does for `POST /events/{type}`: data as JSON
- * bytes, `time` and `receivedAt` the moment of publishing, source `/sluice` by default.
- * Data the database could not store is refused here, as the gateway refuses it.
- */
-export function buildEnvelope(type: string, data: unknown, options: PublishOptions | undefined, id: string): EventEnvelope {
-  const typeProblem = eventTypeProblem(type);
-  if (typeProblem !== null) throw new SluiceError('invalid_event_type', typeProblem);
+/** The bytes of an application's data: JSON written out for a JSON content type, else a string's UTF-8 or the bytes themselves. */
+function dataBytes(type: string, data: unknown, dataContentType: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string' && !isJsonContentType(dataContentType)) return encoder.encode(data);
+  if (!isJsonContentType(dataContentType)) {
+    throw new SluiceError('invalid_body', `the data of a ${type} event with datacontenttype ${dataContentType} must be a string or a Uint8Array`);
+  }
   let text: string | undefined;
   try {
     text = JSON.stringify(data);
@@ -43,25 +42,45 @@ export function buildEnvelope(type: string, data: unknown, options: PublishOptio
     throw new SluiceError('invalid_json', `the data of a ${type} event cannot be written as JSON: ${(error as Error).message}`, { cause: error });
   }
   if (text === undefined) throw new SluiceError('invalid_json', `the data of a ${type} event is not a JSON value (undefined, a function or a symbol)`);
-  const problem = jsonTextProblem(text);
-  if (problem !== null) throw new SluiceError('unsupported_json', problem);
-  const source = options?.source ?? DEFAULT_SOURCE;
-  if (source.length === 0) throw new SluiceError('invalid_cloudevent', 'source must not be empty');
-  const now = new Date().toISOString();
-  const envelope: EventEnvelope = { id, type, source, time: now, receivedAt: now, data: encoder.encode(text) };
-  const attributeProblem = envelopeAttributesProblem(envelope);
-  if (attributeProblem !== null) throw new SluiceError('invalid_cloudevent', attributeProblem);
-  return envelope;
+  return encoder.encode(text);
 }
 
-/** What a subscriber sees of a stored envelope. Data that is not JSON (a raw NATS publisher) arrives as a string. */
-export function toBusEvent(envelope: EventEnvelope, seq: number, attempt: number): BusEvent {
-  const text = decoder.decode(envelope.data);
-  let data: unknown;
+/**
+ * The envelope of a published event, built by the same builder as the gateway's: `time` and
+ * `receivedAt` the moment of publishing, source `/sluice` by default, data the database could
+ * not store refused here as the gateway refuses it.
+ */
+export function buildEnvelope(type: string, data: unknown, options: PublishOptions | undefined, id: string): EventEnvelope {
+  const dataContentType = options?.datacontenttype ?? DATA_CONTENT_TYPE;
+  const now = new Date().toISOString();
   try {
-    data = JSON.parse(text);
-  } catch {
-    data = text;
+    return buildCheckedEnvelope({
+      type,
+      id,
+      data: dataBytes(type, data, dataContentType),
+      dataContentType,
+      receivedAt: now,
+      dataLabel: `the data of a ${type} event`,
+      ...(options?.source !== undefined ? { source: options.source } : {}),
+    });
+  } catch (error) {
+    throw error instanceof EnvelopeError ? new SluiceError(error.code, error.message, { cause: error }) : error;
   }
-  return { id: envelope.id, type: envelope.type, source: envelope.source, time: envelope.time, data, seq, attempt };
+}
+
+/** What a subscriber sees of a stored envelope: the data as its content type reads, and its exact bytes. */
+export function toBusEvent(envelope: EventEnvelope, seq: number, attempt: number): BusEvent {
+  const view = dataView(envelope.data, envelope.dataContentType);
+  const data = view.kind === 'json' ? (JSON.parse(view.text) as unknown) : view.kind === 'text' ? view.text : view.kind === 'none' ? null : envelope.data;
+  return {
+    id: envelope.id,
+    type: envelope.type,
+    source: envelope.source,
+    time: envelope.time,
+    data,
+    datacontenttype: envelope.dataContentType,
+    bytes: envelope.data,
+    seq,
+    attempt,
+  };
 }

@@ -13,7 +13,7 @@ import {
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectToNats, type NatsConnectionSettings } from '../bus/jetstream/index.js';
 import { ensureStream, eventsStreamConfig, type StreamSettings } from '../bus/jetstream/index.js';
-import { HEADER, decodeEnvelope, envelopeHeaders } from '../bus/jetstream/index.js';
+import { HEADER, decodeEnvelope, envelopeHeaders, rawContentType } from '../bus/jetstream/index.js';
 import { subjectFor, type EventEnvelope } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { BusEngine, ConsumerSpec, Deliver, RunningConsumer } from './engine.js';
@@ -228,5 +228,6 @@ function rawEnvelope(message: JsMsg, subjectPrefix: string): EventEnvelope {
     time: at,
     receivedAt: at,
     data: message.data,
+    dataContentType: rawContentType(message.headers?.get(HEADER.contentType)),
   };
 }

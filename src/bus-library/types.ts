@@ -29,7 +29,15 @@ export interface BusEvent<Type extends string = string, Data = unknown> {
   readonly source: string;
   /** CloudEvents `time`, RFC 3339. */
   readonly time: string;
+  /**
+   * The data: parsed when its content type is JSON, a string when it is text, else the bytes.
+   * (Data that is labelled JSON but is not, from a plain NATS publisher, arrives as a string.)
+   */
   readonly data: Data;
+  /** CloudEvents `datacontenttype` of the data (`application/json` for what `publish` sends by default). */
+  readonly datacontenttype: string;
+  /** The data's exact bytes, as the producer sent them (a signature over them verifies). */
+  readonly bytes: Uint8Array;
   /** The stream sequence the event was stored under (kept across replays). */
   readonly seq: number;
   /** 1 on the first delivery to this subscription, 2 on the first redelivery, ... */
@@ -59,6 +67,11 @@ export interface PublishOptions {
    * (as the gateway's `Idempotency-Key`), and the repeat answers the same id with `duplicate: true`.
    */
   readonly idempotencyKey?: string;
+  /**
+   * The data's media type. Default `application/json`: the data is written as JSON. With any
+   * other type, `data` must be a string (sent as UTF-8) or a Uint8Array (sent as is).
+   */
+  readonly datacontenttype?: string;
 }
 
 export interface PublishResult {

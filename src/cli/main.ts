@@ -12,6 +12,7 @@ const USAGE = `usage: sluice <command>
   deliver    deliveries to subscriptions alone (bus -> HTTP endpoints)
   migrate    create or upgrade the tables, then exit
   entities types   print TypeScript types for the declared entities
+  entities check [--sample FILE]   check the entity file; show the rows sample events would write
   keys new --name N --scopes S [--types T] [--rate R]   make an API key (printed once) and its keys-file entry
 
   send TYPE [JSON|@file|-]   publish one event, or NDJSON, through a running gateway
@@ -142,21 +143,30 @@ function startupFailure(error: unknown): number {
 }
 
 async function entitiesCommand(args: readonly string[]): Promise<number> {
-  if (args[0] !== 'types') {
-    console.error('usage: sluice entities types   (reads SLUICE_ENTITIES or ./sluice.entities.yaml)');
+  const [sub, ...rest] = args;
+  if (sub !== 'types' && sub !== 'check') {
+    console.error('usage: sluice entities types | sluice entities check [--sample FILE]   (reads SLUICE_ENTITIES or ./sluice.entities.yaml)');
     return 2;
   }
   const config = loadOrExit();
   if (config === null) return 1;
   try {
     const { definitions } = await loadEntities(config);
-    if (definitions.length === 0) {
+    if (config.entitiesFile === null) {
       console.error('sluice: no entity file: set SLUICE_ENTITIES or create ./sluice.entities.yaml');
       return 1;
+    }
+    if (sub === 'check') {
+      const { run } = await import('./commands/entities-check.js');
+      return await run(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }, config.entitiesFile, definitions);
     }
     process.stdout.write(entityTypeScript(definitions));
     return 0;
   } catch (error) {
+    if (error instanceof Error && error.name === 'EntityFileError') {
+      console.error(`sluice: ${error.message}`);
+      return 1;
+    }
     return startupFailure(error);
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BusPort } from '../bus/index.js';
 import { loadConfig, type SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { compileEntities, loadEntityFile, type EntityDefinition, type EntityModel } from '../entities/index.js';
+import { compileEntities, loadEntityFile, readPath, type EntityDefinition, type EntityModel } from '../entities/index.js';
 import { createEntityTables, createSqlStore, type StorePort } from '../store/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { loadSubscriptionFile, type SubscriptionInput } from '../subscriptions/index.js';
@@ -108,11 +108,15 @@ const keyDecoder = new TextDecoder();
  */
 export function orderingKeyFor(model: EntityModel | null): (envelope: EventEnvelope) => string {
   return (envelope) => {
-    const entity = model?.route(envelope.type, envelope.entity) ?? null;
-    if (entity === null) return envelope.id;
+    const entity = model?.route(envelope.type, envelope.entity)[0] ?? null;
+    if (entity === null || entity.definition.key.length === 0) return envelope.id;
     try {
-      const data = JSON.parse(keyDecoder.decode(envelope.data)) as Record<string, unknown>;
-      const values = entity.definition.key.map((k) => data?.[k]);
+      const data = JSON.parse(keyDecoder.decode(envelope.data)) as unknown;
+      const values = entity.definition.key.map((k) => {
+        const source = entity.definition.fields.find((f) => f.name === k)?.source;
+        if (source?.kind !== 'paths') return undefined;
+        return source.paths.map((path) => readPath(data, path)).find((v) => v !== undefined && v !== null);
+      });
       if (values.some((v) => v === undefined || v === null)) return envelope.id;
       return `${entity.definition.name}:${JSON.stringify(values)}`;
     } catch {

@@ -183,6 +183,7 @@ export class SluiceClient {
         limit: filter.limit,
         cursor: filter.cursor,
         status: filter.status,
+        data: filter.data === undefined ? undefined : typeof filter.data === 'string' ? filter.data : JSON.stringify(filter.data),
       },
       signal: options.signal,
     });

@@ -22,6 +22,7 @@ export type {
   KeyInfo,
   ListFilter,
   MessageState,
+  EntityRowRef,
   MessageStatus,
   ReplayAccepted,
   ReplayRequest,

@@ -42,6 +42,16 @@ export interface MessageStatus {
   processed_at: string | null;
   attempts: number;
   error: string | null;
+  /** The entity rows the event wrote or deleted, by table and key (absent from gateways before entity rows were reported). */
+  rows?: EntityRowRef[];
+}
+
+/** A row of an entity table: its table (`orders`, `analytics.orders`) and key. */
+export interface EntityRowRef {
+  table: string;
+  key: Record<string, unknown>;
+  /** The event deleted it. */
+  deleted?: boolean;
 }
 
 /** A stored event, as a structured CloudEvent (`GET /events/{id}`, and the items of a listing). */
@@ -83,6 +93,8 @@ export interface ListFilter {
   cursor?: string;
   /** Only events in this state (`failed` lists the dead-lettered ones). */
   status?: MessageState;
+  /** Only events whose JSON data contains this document (PostgreSQL `@>`): `{ customer: 'c-42' }` or its JSON text. */
+  data?: unknown;
 }
 
 /** What to replay: explicit ids, or a type pattern with an optional time range. */

@@ -1,4 +1,4 @@
-import { DATA_CONTENT_TYPE, type EventEnvelope } from '../envelope/index.js';
+import type { EventEnvelope } from '../envelope/index.js';
 
 /**
  * A header value as the CloudEvents HTTP binding writes it: printable ASCII as is, `"`, `%`
@@ -8,9 +8,9 @@ function headerValue(value: string): string {
   return /^[\x20-\x21\x23-\x24\x26-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x21\x23-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`));
 }
 
-/** The event's content type (the producer's, once events carry it; JSON before). */
+/** The event's content type: the producer's `datacontenttype`. */
 export function contentTypeOf(envelope: EventEnvelope): string {
-  return (envelope as { datacontenttype?: string }).datacontenttype ?? DATA_CONTENT_TYPE;
+  return envelope.dataContentType;
 }
 
 /** The CloudEvents binary-mode headers of an event: its attributes as `ce-*`, its content type. */
@@ -24,6 +24,7 @@ export function cloudEventHeaders(envelope: EventEnvelope): Record<string, strin
     'ce-time': envelope.time,
   };
   if (envelope.subject !== undefined) headers['ce-subject'] = headerValue(envelope.subject);
+  if (envelope.dataSchema !== undefined) headers['ce-dataschema'] = headerValue(envelope.dataSchema);
   if (envelope.originId !== undefined) headers['ce-originid'] = headerValue(envelope.originId);
   if (envelope.traceparent !== undefined) headers.traceparent = envelope.traceparent;
   if (envelope.extensions !== undefined) {

@@ -1,5 +1,5 @@
 import type { BusPort, ConsumerHandle, Delivery } from '../bus/index.js';
-import type { EventEnvelope } from '../envelope/index.js';
+import { isJsonContentType, type EventEnvelope } from '../envelope/index.js';
 import { asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
@@ -110,7 +110,7 @@ export class SubscriptionRunner {
     if (d.replayTarget !== undefined && d.replayTarget !== this.subscription.name) return false;
     const filter = this.subscription.filter;
     if (filter === null) return true;
-    if (!/[/+]json\b/i.test(contentTypeOf(d.envelope))) return false;
+    if (!isJsonContentType(contentTypeOf(d.envelope))) return false;
     try {
       return jsonContains(JSON.parse(decoder.decode(d.envelope.data)), filter);
     } catch {

@@ -2,9 +2,25 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, Format, SchemaObject, ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
-import { jsonTextProblem, typeMatches } from '../envelope/index.js';
+import { typeMatches } from '../envelope/index.js';
+import { columnValue, preview, TYPE_WORDS } from './column-values.js';
+import { compileExpression, type Expression } from './expressions.js';
 import { STRING_FORMATS } from './field-keywords.js';
-import type { CompiledEntity, EntityDefinition, EntityModel, FieldDefinition, FieldType } from './model.js';
+import { entityColumns, tableKey } from './model.js';
+import type {
+  CompiledEntity,
+  EntityDefinition,
+  EntityModel,
+  EventAttributes,
+  EventData,
+  EventMapping,
+  FieldDefinition,
+  MappedChildren,
+  MappedDelete,
+  MappedRow,
+  WhenCondition,
+} from './model.js';
+import { readPath } from './paths.js';
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose
 // `default` is the plugin; at run time the module object is the plugin too.
@@ -13,27 +29,59 @@ const addFormats = ((formatsPlugin as unknown as { default?: FormatsPlugin }).de
 /** Distinct event types whose route is remembered; past it the memory starts over. */
 const ROUTE_CACHE_TYPES = 10_000;
 
-const JSON_TYPE: Record<Exclude<FieldType, 'json'>, string> = {
+/** The JSON type each field's value has when its keywords are checked. */
+const VALIDATION_TYPES: Record<Exclude<FieldDefinition['type'], 'json'>, string> = {
   string: 'string',
   integer: 'integer',
   number: 'number',
   boolean: 'boolean',
   timestamp: 'string',
+  decimal: 'number',
+  bigint: 'number',
+  date: 'string',
+  uuid: 'string',
 };
 
-const TYPE_WORDS: Record<FieldType, string> = {
-  string: 'a string',
-  integer: 'an integer',
-  number: 'a number',
-  boolean: 'true or false',
-  timestamp: 'an RFC 3339 timestamp string (like 2024-05-01T12:00:00Z)',
-  json: 'a JSON value',
-};
+/** Why one record does not fit, as `field "x": reason`. */
+class MappingFailure extends Error {}
+
+/** One field's value as read from the event, before it becomes a column value. */
+interface RawValue {
+  readonly value: unknown;
+  /** The same value from the lossless parse (exact number text), when there is one. */
+  readonly exact: unknown;
+  /** Produced by an expression (a double already): a decimal rounds it to its scale. */
+  readonly computed: boolean;
+}
+
+/** Where a record is read from: the event data, or one element of a parent's array. */
+interface Scope {
+  readonly input: unknown;
+  readonly exact: unknown;
+  readonly event: EventAttributes;
+  readonly index: number | undefined;
+  /** The event's whole data (`$data` in expressions). */
+  readonly data: unknown;
+}
+
+type Reader = (scope: Scope) => RawValue | Promise<RawValue>;
+
+interface Entity extends CompiledEntity {
+  readonly columns: readonly FieldDefinition[];
+  readonly readers: readonly Reader[];
+  readonly hasExpressions: boolean;
+  readonly check: ValidateFunction | null;
+  readonly when: ((scope: Scope) => Promise<boolean>) | null;
+  readonly children: Entity[];
+  /** Positions of the table key's columns in `columns` (empty for an append entity keyed by event id). */
+  readonly keyIndexes: readonly number[];
+}
 
 /**
- * Compiles each entity's fields into one JSON-Schema validator (ajv), once, and routes
- * event types to entities. Definitions should come from `parseEntityFile`, which has
- * already refused anything ajv would.
+ * Compiles an entity file's definitions once: one JSON-Schema validator (ajv) per entity for
+ * its keywords, one JSONata program per expression, and the routing from event types to
+ * entities. Definitions should come from `parseEntityFile`, which has already refused
+ * anything that would fail here.
  */
 export function compileEntities(definitions: readonly EntityDefinition[]): EntityModel {
   const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, logger: false, coerceTypes: false, useDefaults: false });
@@ -43,24 +91,67 @@ export function compileEntities(definitions: readonly EntityDefinition[]): Entit
   ajv.addFormat('date-time', { type: 'string', validate: (s: string) => !s.startsWith('0000') && isDateTime(s) });
 
   const entities = definitions.map((definition) => compileEntity(ajv, definition));
-  const byName = new Map(entities.map((e) => [e.definition.name, e]));
-  const routes = entities.flatMap((entity) => entity.definition.types.map((pattern) => ({ pattern, entity })));
-  // The worker routes every event: remember each type's entity (a bounded number of types).
-  const byType = new Map<string, CompiledEntity | null>();
+  for (const entity of entities) {
+    const parent = entities.find((e) => e.definition.name === entity.definition.parent);
+    parent?.children.push(entity);
+  }
+  const topLevel = entities.filter((e) => e.definition.parent === null);
+  const byName = new Map(topLevel.map((e) => [e.definition.name, e]));
+  // The worker routes every event: remember each type's entities (a bounded number of types).
+  const byType = new Map<string, Entity[]>();
+  const route = (type: string, hint?: string): Entity[] => {
+    if (hint !== undefined && hint !== '') {
+      const named = byName.get(hint);
+      // An unknown hint (a name no longer declared, say) falls back to the type.
+      if (named !== undefined) return [named];
+    }
+    let found = byType.get(type);
+    if (found === undefined) {
+      found = topLevel.filter((e) => [...e.definition.types, ...e.definition.deletes].some((p) => typeMatches(p, type)));
+      if (byType.size >= ROUTE_CACHE_TYPES) byType.clear();
+      byType.set(type, found);
+    }
+    return found;
+  };
+
   return {
     entities,
-    route(type: string, hint?: string): CompiledEntity | null {
-      if (hint !== undefined && hint !== '') {
-        const named = byName.get(hint);
-        if (named !== undefined) return named;
+    route,
+    async map(event: EventAttributes, data: EventData, hint?: string): Promise<EventMapping> {
+      const matched = route(event.type, hint);
+      if (matched.length === 0) return { ok: true, entityType: null, rows: null };
+      const writes: MappedRow[] = [];
+      const deletes: MappedDelete[] = [];
+      const children: MappedChildren[] = [];
+      const names: string[] = [];
+      const scope: Scope = { input: data.value, exact: data.exact, event, index: undefined, data: data.value };
+      for (const entity of matched) {
+        const def = entity.definition;
+        const where = def.name;
+        try {
+          if (typeof data.value !== 'object' || data.value === null || Array.isArray(data.value)) {
+            throw new MappingFailure(`: the event data must be a JSON object; got ${data.value === null ? 'null' : Array.isArray(data.value) ? 'an array' : typeof data.value}`);
+          }
+          if (entity.when !== null && !(await entity.when(scope))) continue;
+          names.push(def.name);
+          const isDelete = def.deletes.some((p) => typeMatches(p, event.type));
+          if (isDelete) {
+            deletes.push({ entity: def, key: await keyValues(entity, scope), children: entity.children.map((c) => c.definition) });
+            continue;
+          }
+          const row = await mapRecord(entity, scope, []);
+          writes.push(row);
+          for (const child of entity.children) {
+            const set = await mapChildren(child, def, scope, entity.keyIndexes.map((i) => row.values[i]));
+            if (set !== null) children.push(set);
+          }
+        } catch (error) {
+          if (!(error instanceof MappingFailure)) throw error;
+          return { ok: false, entityType: names.length > 0 ? names.join(',') : where, failure: `${where}${error.message}` };
+        }
       }
-      let entity = byType.get(type);
-      if (entity === undefined) {
-        entity = routes.find((r) => typeMatches(r.pattern, type))?.entity ?? null;
-        if (byType.size >= ROUTE_CACHE_TYPES) byType.clear();
-        byType.set(type, entity);
-      }
-      return entity;
+      if (names.length === 0) return { ok: true, entityType: null, rows: null };
+      return { ok: true, entityType: names.join(','), rows: { writes, deletes, children } };
     },
   };
 }
@@ -72,91 +163,200 @@ function formatTest(format: Format): (s: string) => boolean {
   return (s) => (validate as (s: string) => unknown)(s) === true;
 }
 
-function fieldSchema(field: FieldDefinition): SchemaObject {
-  if (field.type === 'json') return { ...field.keywords };
-  const jsonType = JSON_TYPE[field.type];
-  const schema: SchemaObject = { ...field.keywords, type: field.required ? jsonType : [jsonType, 'null'] };
+function compileEntity(ajv: Ajv, definition: EntityDefinition): Entity {
+  const columns = entityColumns(definition);
+  const keyColumns = tableKey(definition);
+  const keywordFields = definition.fields.filter((f) => Object.keys(f.keywords).some((k) => k !== 'description') || f.type === 'timestamp');
+  const schema: SchemaObject = { type: 'object', properties: Object.fromEntries(keywordFields.map((f) => [f.name, keywordSchema(f)])) };
+  return {
+    definition,
+    columns,
+    readers: columns.map((f, i) => (i < definition.parentKey.length ? () => ({ value: undefined, exact: null, computed: false }) : reader(f))),
+    hasExpressions: definition.fields.some((f) => f.source.kind === 'expr'),
+    check: keywordFields.length === 0 ? null : ajv.compile(schema),
+    when: definition.when === null ? null : condition(definition.when),
+    children: [],
+    keyIndexes: keyColumns[0] === '_message_id' ? [] : keyColumns.map((k) => columns.findIndex((c) => c.name === k)),
+  };
+}
+
+/** The JSON Schema keywords of a field, over its value as validation sees it (numbers for decimal and bigint). */
+function keywordSchema(field: FieldDefinition): SchemaObject {
+  const jsonType = field.type === 'json' ? null : VALIDATION_TYPES[field.type];
+  const schema: SchemaObject = { ...field.keywords, ...(jsonType === null ? {} : { type: [jsonType, 'null'] }) };
   if (field.type === 'timestamp') schema.format = 'date-time';
   // null means "no value" for a field that is not required, so it must pass enum and const too.
-  if (!field.required && Array.isArray(schema.enum)) schema.enum = [...(schema.enum as unknown[]), null];
-  if (!field.required && 'const' in schema) {
+  if (Array.isArray(schema.enum)) schema.enum = [...(schema.enum as unknown[]), null];
+  if ('const' in schema) {
     schema.enum = [schema.const, null];
     delete schema.const;
   }
   return schema;
 }
 
-function compileEntity(ajv: Ajv, definition: EntityDefinition): CompiledEntity {
-  const fields = definition.fields;
-  const schema: SchemaObject = {
-    type: 'object',
-    properties: Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)])),
-    required: fields.filter((f) => f.required).map((f) => f.name),
-  };
-  const check: ValidateFunction = ajv.compile(schema);
-  const requiredFields = fields.filter((f) => f.required);
-  const integerFields = fields.filter((f) => f.type === 'integer');
-  const textFields = fields.filter((f) => f.type === 'string' || f.type === 'timestamp');
-  const jsonFields = fields.filter((f) => f.type === 'json');
-  const byName = new Map(fields.map((f) => [f.name, f]));
-
-  return {
-    definition,
-    validate(data: unknown): string | null {
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        return `the event data must be a JSON object with the fields of entity ${definition.name}; got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`;
-      }
-      const record = data as Record<string, unknown>;
-      for (const f of requiredFields) if (record[f.name] === null) return `field "${f.name}": is required and must not be null`;
-      if (!check(data)) return describeError(check.errors?.[0], byName, record);
-      for (const f of textFields) {
-        const v = record[f.name];
-        // PostgreSQL text and jsonb cannot hold NUL; refusing here fails one event, not its whole batch.
-        if (typeof v === 'string' && v.includes('\u0000')) return `field "${f.name}": must not contain the character \\u0000, which PostgreSQL cannot store`;
-      }
-      for (const f of jsonFields) {
-        const v = record[f.name];
-        if (v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean') continue;
-        const problem = jsonTextProblem(JSON.stringify(v));
-        if (problem !== null) return `field "${f.name}": ${problem}`;
-      }
-      for (const f of integerFields) {
-        const v = record[f.name];
-        // Larger integers have already lost digits when the JSON was parsed.
-        if (typeof v === 'number' && !Number.isSafeInteger(v)) {
-          return `field "${f.name}": must be an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${v}`;
+function reader(field: FieldDefinition): Reader {
+  const source = field.source;
+  switch (source.kind) {
+    case 'value':
+      return () => ({ value: source.value, exact: null, computed: false });
+    case 'attribute':
+      return (scope) => ({ value: scope.event[source.attribute], exact: null, computed: false });
+    case 'index':
+      return (scope) => ({ value: scope.index, exact: null, computed: false });
+    case 'expr': {
+      const expression: Expression = compileExpression(source.text);
+      return async (scope) => {
+        try {
+          return { value: await expression.evaluate(scope.input, scope.event, scope.index, scope.data), exact: null, computed: true };
+        } catch (error) {
+          throw new MappingFailure(`: field "${field.name}": the expression ${JSON.stringify(source.text)} failed: ${(error as Error).message}`);
         }
+      };
+    }
+    case 'paths': {
+      const paths = source.paths;
+      if (paths.length === 1) {
+        const path = paths[0]!;
+        return (scope) => ({ value: readPath(scope.input, path), exact: scope.exact === null ? null : readPath(scope.exact, path), computed: false });
       }
-      return null;
-    },
-    row(data: Record<string, unknown>): unknown[] {
-      return fields.map((f) => {
-        const v = data[f.name];
-        if (v === undefined || v === null) return null;
-        return f.type === 'json' ? JSON.stringify(v) : v;
-      });
-    },
-  };
+      return (scope) => {
+        let missing: RawValue = { value: undefined, exact: null, computed: false };
+        for (const path of paths) {
+          const value = readPath(scope.input, path);
+          if (value !== undefined && value !== null) return { value, exact: scope.exact === null ? null : readPath(scope.exact, path), computed: false };
+          if (value === null) missing = { value: null, exact: null, computed: false };
+        }
+        return missing;
+      };
+    }
+  }
 }
 
-function preview(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : 'an object';
+function condition(when: WhenCondition): (scope: Scope) => Promise<boolean> {
+  switch (when.kind) {
+    case 'exists':
+      return async (scope) => {
+        const v = readPath(scope.input, when.path);
+        return (v !== undefined && v !== null) === when.exists;
+      };
+    case 'equals': {
+      const wanted = JSON.stringify(when.value);
+      return async (scope) => JSON.stringify(readPath(scope.input, when.path)) === wanted;
+    }
+    case 'expr': {
+      const expression = compileExpression(when.text);
+      return async (scope) => {
+        let v: unknown;
+        try {
+          v = await expression.evaluate(scope.input, scope.event, scope.index, scope.data);
+        } catch (error) {
+          throw new MappingFailure(`: the "when" expression ${JSON.stringify(when.text)} failed: ${(error as Error).message}`);
+        }
+        return v !== undefined && v !== null && v !== false && v !== 0 && v !== '';
+      };
+    }
+  }
 }
 
-function describeError(error: ErrorObject | undefined, fields: Map<string, FieldDefinition>, data: Record<string, unknown>): string {
+/** The key values of a delete event, in `tableKey` order. */
+async function keyValues(entity: Entity, scope: Scope): Promise<unknown[]> {
+  const values: unknown[] = [];
+  for (const i of entity.keyIndexes) values.push(await columnOf(entity, i, scope, null));
+  return values;
+}
+
+/** One column's value from the scope; throws MappingFailure naming the field, the value and why. */
+async function columnOf(entity: Entity, i: number, scope: Scope, present: boolean[] | null): Promise<unknown> {
+  const field = entity.columns[i]!;
+  let raw = await entity.readers[i]!(scope);
+  if (present !== null) present[i] = raw.value !== undefined;
+  if ((raw.value === undefined || raw.value === null) && field.default !== undefined) raw = { value: field.default, exact: null, computed: false };
+  if (raw.value === undefined || raw.value === null) {
+    if (field.required && (present === null || raw.value === null || entity.keyIndexes.includes(i) || entity.definition.mode !== 'merge')) {
+      throw new MappingFailure(`: field "${field.name}": is required${raw.value === null ? ' and must not be null' : ''}`);
+    }
+    return null;
+  }
+  const column = columnValue(field, raw.value, raw.exact, raw.computed);
+  if (!column.ok) throw new MappingFailure(`: field "${field.name}": ${column.problem}`);
+  return column.value;
+}
+
+/** The value the keyword validator sees: numbers for decimal and bigint, the column value otherwise. */
+function validationValue(field: FieldDefinition, value: unknown): unknown {
+  if (value === null) return null;
+  if (field.type === 'decimal' || field.type === 'bigint') return Number(value);
+  if (field.type === 'json') return undefined;
+  return value;
+}
+
+/** One record's row: every column read, converted and checked. */
+async function mapRecord(entity: Entity, scope: Scope, parentKey: readonly unknown[]): Promise<MappedRow> {
+  const columns = entity.columns;
+  const merge = entity.definition.mode === 'merge';
+  const present: boolean[] | null = merge ? [] : null;
+  const values: unknown[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    if (i < parentKey.length) {
+      values[i] = parentKey[i];
+      if (present !== null) present[i] = true;
+      continue;
+    }
+    values[i] = await columnOf(entity, i, scope, present);
+  }
+  if (entity.check !== null) {
+    const record: Record<string, unknown> = {};
+    for (let i = parentKey.length; i < columns.length; i++) {
+      const f = columns[i]!;
+      const v = validationValue(f, values[i]);
+      if (v !== undefined) record[f.name] = v;
+    }
+    if (!entity.check(record)) throw new MappingFailure(`: ${describeError(entity.check.errors?.[0], entity.columns, record)}`);
+  }
+  return present === null ? { entity: entity.definition, values } : { entity: entity.definition, values, present };
+}
+
+/** A child's rows for one parent event, or null when the event does not carry the array (the stored rows stay). */
+async function mapChildren(child: Entity, parentDef: EntityDefinition, parent: Scope, parentKey: readonly unknown[]): Promise<MappedChildren | null> {
+  const def = child.definition;
+  const each = def.each as readonly string[];
+  const array = readPath(parent.input, each);
+  if (array === undefined) return null;
+  if (array !== null && !Array.isArray(array)) throw new MappingFailure(`: "${each.join('.')}" must be an array for the rows of ${def.name}, got ${preview(array)}`);
+  const exactArray = parent.exact === null ? null : (readPath(parent.exact, each) as unknown[] | undefined);
+  const rows: unknown[][] = [];
+  const seen = new Map<string, number>();
+  const elements = array ?? [];
+  for (let index = 0; index < elements.length; index++) {
+    const scope: Scope = { input: elements[index], exact: exactArray?.[index] ?? null, event: parent.event, index, data: parent.data };
+    let row: MappedRow;
+    try {
+      row = await mapRecord(child, scope, parentKey);
+    } catch (error) {
+      if (error instanceof MappingFailure) throw new MappingFailure(` (${def.name}, ${each.join('.')}[${index}])${error.message}`);
+      throw error;
+    }
+    const key = JSON.stringify(child.keyIndexes.map((i) => row.values[i]));
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new MappingFailure(
+        ` (${def.name}, ${each.join('.')}[${index}]): key ${def.key.map((k) => `${k}=${JSON.stringify(row.values[child.columns.findIndex((c) => c.name === k)])}`).join(', ')} is also the key of element ${first}; each element needs its own key (use from: $index for the position)`,
+      );
+    }
+    seen.set(key, index);
+    rows.push(row.values as unknown[]);
+  }
+  return { entity: def, parent: parentDef, parentKey, rows };
+}
+
+function describeError(error: ErrorObject | undefined, fields: readonly FieldDefinition[], data: Record<string, unknown>): string {
   if (error === undefined) return 'the event data is not valid';
-  if (error.keyword === 'required') return `field "${String(error.params.missingProperty)}": is required`;
   const name = error.instancePath.split('/')[1] ?? '';
-  const field = fields.get(name);
+  const field = fields.find((f) => f.name === name);
   const value = data[name];
   const where = `field "${name}"`;
   if (field === undefined) return `${error.instancePath || 'the event data'}: ${error.message ?? 'is not valid'}`;
   switch (error.keyword) {
-    case 'type':
-      return `${where}: must be ${TYPE_WORDS[field.type]}, got ${preview(value)}`;
     case 'format':
       if (field.type === 'timestamp' || error.params.format === 'date-time') return `${where}: must be ${TYPE_WORDS.timestamp}, got ${preview(value)}`;
       return `${where}: must be a valid ${String(error.params.format)}, got ${preview(value)}`;
@@ -164,8 +364,6 @@ function describeError(error: ErrorObject | undefined, fields: Map<string, Field
       const allowed = (error.params.allowedValues as unknown[]).filter((v) => v !== null);
       return `${where}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${preview(value)}`;
     }
-    case 'const':
-      return `${where}: must be ${JSON.stringify(error.params.allowedValue)}, got ${preview(value)}`;
     default:
       return `${where}: ${error.message ?? 'is not valid'}, got ${preview(value)}`;
   }

@@ -22,6 +22,12 @@ export function valueFitsType(value: unknown, type: FieldType): boolean {
       return typeof value === 'boolean';
     case 'json':
       return true;
+    case 'decimal':
+    case 'bigint':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'date':
+    case 'uuid':
+      return typeof value === 'string';
   }
 }
 
@@ -91,4 +97,9 @@ export const FIELD_KEYWORDS: Record<FieldType, Record<string, KeywordCheck>> = {
   boolean: { description: text, enum: enumCheck, const: constCheck },
   timestamp: { description: text },
   json: { description: text },
+  // Bounds on decimal and bigint compare as doubles: exact enough for a range check, never used for the stored value.
+  decimal: { description: text, minimum: finiteNumber, maximum: finiteNumber, exclusiveMinimum: finiteNumber, exclusiveMaximum: finiteNumber },
+  bigint: { description: text, minimum: finiteNumber, maximum: finiteNumber, exclusiveMinimum: finiteNumber, exclusiveMaximum: finiteNumber },
+  date: { description: text },
+  uuid: { description: text },
 };

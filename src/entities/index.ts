@@ -1,20 +1,32 @@
 export type {
   CompiledEntity,
   EntityDefinition,
+  EntityMode,
   EntityModel,
-  EntityRow,
+  EventAttributes,
+  EventData,
+  EventMapping,
+  EventRows,
   ExistingColumn,
   FieldDefinition,
+  FieldSource,
   FieldType,
+  MappedChildren,
+  MappedDelete,
+  MappedRow,
+  RowReference,
   TableName,
+  WhenCondition,
 } from './model.js';
-export { FIELD_COLUMN_TYPES, SYSTEM_COLUMNS } from './model.js';
+export { FIELD_COLUMN_TYPES, SYSTEM_COLUMNS, entityColumns, tableKey } from './model.js';
 export { EntityFileError, EntityMigrationError } from './errors.js';
 export { loadEntityFile, parseEntityFile } from './parse-entity-file.js';
 export { compileEntities } from './compile-entities.js';
+export { parseEventData, parseEventText } from './event-data.js';
+export { readPath } from './paths.js';
 export { qualifiedTable, quoteIdent } from './names.js';
-export { typePatternsOverlap } from './type-overlap.js';
 export { existingColumnsQuery, planEntityTable } from './table-plan.js';
-export { newestPerKey, upsertParameters, upsertStatement } from './upsert.js';
-export type { UpsertStatement } from './upsert.js';
+export { buryStatement, childrenStatement, columnType, deleteStatement, mergeStatements, tableLabel, writeStatement, TOMBSTONES } from './statements.js';
+export type { BatchStatement } from './statements.js';
+export { rowReferences } from './row-references.js';
 export { entityTypeScript } from './typescript-types.js';

@@ -3,13 +3,20 @@ import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yam
 import type { Document, Node, Pair, YAMLMap } from 'yaml';
 import { typePatternProblem } from '../envelope/index.js';
 import { EntityFileError } from './errors.js';
+import { columnValue } from './column-values.js';
+import { expressionProblem } from './expressions.js';
 import { FIELD_KEYWORDS } from './field-keywords.js';
-import { FIELD_COLUMN_TYPES, SYSTEM_COLUMNS } from './model.js';
-import type { EntityDefinition, FieldDefinition, FieldType, TableName } from './model.js';
+import { EVENT_ATTRIBUTES, FIELD_COLUMN_TYPES, SYSTEM_COLUMNS } from './model.js';
+import type { EntityDefinition, EntityMode, EventAttribute, FieldDefinition, FieldSource, FieldType, TableName, WhenCondition } from './model.js';
 import { identifierProblem } from './names.js';
-import { typePatternsOverlap } from './type-overlap.js';
+import { parsePath, pathProblem } from './paths.js';
 
-const ENTITY_KEYS = ['name', 'table', 'types', 'key', 'fields', 'description'];
+const ENTITY_KEYS = ['name', 'table', 'types', 'key', 'fields', 'description', 'mode', 'deletes', 'when', 'parent', 'each'];
+const MODES: readonly EntityMode[] = ['upsert', 'merge', 'append', 'insert-once'];
+/** Field keys that say where a value comes from and how the column is built, besides `type` and `required`. */
+const MAPPING_KEYS = ['from', 'value', 'expr', 'default', 'index', 'unique', 'precision', 'scale'];
+/** PostgreSQL's limit for numeric(precision, scale). */
+const MAX_PRECISION = 1000;
 const SYSTEM_COLUMN_NAMES: readonly string[] = SYSTEM_COLUMNS.map((c) => c.name);
 /** Schemas an entity table may not live in: Sluice's own, and PostgreSQL's. */
 const RESERVED_SCHEMA = /^(sluice|information_schema|pg_.*)$/i;
@@ -33,12 +40,6 @@ export async function loadEntityFile(path: string): Promise<EntityDefinition[]> 
  */
 export function parseEntityFile(text: string, fileName: string): EntityDefinition[] {
   return new EntityFileReader(text, fileName).read();
-}
-
-interface PlacedPattern {
-  readonly pattern: string;
-  readonly entity: string;
-  readonly line: number;
 }
 
 class EntityFileReader {
@@ -75,11 +76,11 @@ class EntityFileReader {
     const definitions: EntityDefinition[] = [];
     const names = new Map<string, number>();
     const tables = new Map<string, { entity: string; line: number }>();
-    const patterns: PlacedPattern[] = [];
+    const parents: Array<{ index: number; node: Node }> = [];
     for (const item of entitiesNode.items) {
       const node = this.resolve(item as Node);
       if (!isMap(node)) this.fail(node, 'each entity must be a mapping with name, table, types, key and fields');
-      const { definition, nameNode, tableNode, typeNodes } = this.readEntity(node);
+      const { definition, nameNode, tableNode, parentNode } = this.readEntity(node);
 
       const firstLine = names.get(definition.name);
       if (firstLine !== undefined) this.fail(nameNode, `entity name "${definition.name}" is already used on line ${firstLine}`);
@@ -91,39 +92,68 @@ class EntityFileReader {
         this.fail(tableNode, `table ${tableKey} is already used by entity ${sameTable.entity} (line ${sameTable.line}); each entity needs its own table`);
       }
       tables.set(tableKey, { entity: definition.name, line: this.lineOf(tableNode) });
-
-      definition.types.forEach((pattern, i) => {
-        const line = this.lineOf(typeNodes[i] ?? null);
-        const clash = patterns.find((p) => p.entity !== definition.name && typePatternsOverlap(p.pattern, pattern));
-        if (clash !== undefined) {
-          throw new EntityFileError(
-            this.fileName,
-            line,
-            `type pattern "${pattern}" of entity ${definition.name} overlaps "${clash.pattern}" of entity ${clash.entity} (line ${clash.line}); an event type may go to one entity only`,
-          );
-        }
-        patterns.push({ pattern, entity: definition.name, line });
-      });
+      if (parentNode !== null) parents.push({ index: definitions.length, node: parentNode });
       definitions.push(definition);
     }
-    return definitions;
+    // Children name their parent anywhere in the file; resolve once every entity is read.
+    for (const { index, node } of parents) {
+      const child = definitions[index] as EntityDefinition;
+      const parent = definitions.find((d) => d.name === child.parent);
+      if (parent === undefined) {
+        this.fail(node, `parent "${child.parent}" of entity ${child.name} is not an entity of this file; name one of ${definitions.filter((d) => d.parent === null).map((d) => d.name).join(', ')}`);
+      }
+      if (parent.parent !== null) this.fail(node, `parent "${parent.name}" of entity ${child.name} is itself a child; a child's parent must be an entity with "types"`);
+      if (parent.key.length === 0) this.fail(node, `parent "${parent.name}" of entity ${child.name} has no "key"; give it one, its key is copied into each child row`);
+      for (const k of parent.key) {
+        if (child.fields.some((f) => f.name === k)) {
+          this.fail(node, `entity ${child.name} declares field "${k}", which is its parent's key field copied into every child row; remove or rename it`);
+        }
+      }
+      const parentKey = parent.key.map((k) => {
+        const f = parent.fields.find((x) => x.name === k) as FieldDefinition;
+        return { ...f, source: { kind: 'paths', paths: [] }, index: false, unique: false, required: true } as FieldDefinition;
+      });
+      definitions[index] = { ...child, parentKey };
+    }
+        return definitions;
   }
 
-  private readEntity(node: YAMLMap): { definition: EntityDefinition; nameNode: Node; tableNode: Node; typeNodes: Node[] } {
+  private readEntity(node: YAMLMap): { definition: EntityDefinition; nameNode: Node; tableNode: Node; parentNode: Node | null } {
     const entries = this.entries(node, ENTITY_KEYS, 'entity');
     const nameNode = this.need(entries, 'name', node, 'the entity has no "name"');
     const name = this.identifier(nameNode, 'entity name');
     const tableNode = this.need(entries, 'table', node, `entity ${name} has no "table"`);
     const table = this.tableName(tableNode);
+    const parentNode = entries.get('parent')?.value ?? null;
+    const eachNode = entries.get('each')?.value ?? null;
+    const isChild = parentNode !== null || eachNode !== null;
+    if (isChild) {
+      if (parentNode === null) this.fail(eachNode, `entity ${name} has "each" but no "parent"; name the entity whose array it repeats for`);
+      if (eachNode === null) this.fail(parentNode, `entity ${name} has "parent" but no "each"; give the path of the parent data's array, like each: lines`);
+      for (const k of ['types', 'deletes', 'mode', 'when']) {
+        const entry = entries.get(k);
+        if (entry !== undefined) this.fail(entry.key, `entity ${name} is a child of ${String((parentNode as { value?: unknown }).value)}: it follows its parent's events, so "${k}" does not apply; remove it`);
+      }
+    }
+    const parent = parentNode === null ? null : this.identifier(parentNode, 'parent entity name');
+    const each = eachNode === null ? null : this.path(eachNode, `"each" of entity ${name}`);
 
-    const typesNode = this.need(entries, 'types', node, `entity ${name} has no "types" (the event type patterns it stores)`);
-    const typeNodes = isSeq(typesNode) ? this.list(typesNode, `"types" of entity ${name} must be a non-empty list of event type patterns`) : [typesNode];
-    const types = typeNodes.map((n) => {
-      const pattern = this.string(n, 'a type pattern');
-      const problem = typePatternProblem(pattern);
-      if (problem !== null) this.fail(n, problem);
-      return pattern;
-    });
+    const typeNodes = isChild ? [] : this.patternNodes(this.need(entries, 'types', node, `entity ${name} has no "types" (the event type patterns it stores)`), `"types" of entity ${name}`);
+    const types = typeNodes.map((n) => this.pattern(n));
+    const deletesEntry = entries.get('deletes');
+    const deleteNodes = deletesEntry === undefined ? [] : this.patternNodes(deletesEntry.value, `"deletes" of entity ${name}`);
+    // A type matching both `types` and `deletes` deletes (`types: [customer.*]` with `deletes: [customer.erased]`).
+    const deletes = deleteNodes.map((n) => this.pattern(n));
+
+    const modeEntry = entries.get('mode');
+    let mode: EntityMode = 'upsert';
+    if (modeEntry !== undefined) {
+      const text = this.string(modeEntry.value, `"mode" of entity ${name}`);
+      if (!(MODES as readonly string[]).includes(text)) this.fail(modeEntry.value, `mode "${text}" of entity ${name} is unknown; use one of ${MODES.join(', ')}`);
+      mode = text as EntityMode;
+    }
+    const whenEntry = entries.get('when');
+    const when = whenEntry === undefined ? null : this.when(whenEntry.value, name);
 
     const description = entries.get('description');
     if (description !== undefined) this.string(description.value, 'the entity description');
@@ -131,56 +161,61 @@ class EntityFileReader {
     const fieldsNode = this.need(entries, 'fields', node, `entity ${name} has no "fields"`);
     if (!isMap(fieldsNode) || fieldsNode.items.length === 0) this.fail(fieldsNode, `"fields" of entity ${name} must be a mapping of field name to definition`);
     const fields: FieldDefinition[] = [];
-    const fieldNodes = new Map<string, Node>();
     for (const pair of fieldsNode.items) {
       const keyNode = pair.key as Node;
       const fieldName = this.identifier(keyNode, 'field name');
       if (SYSTEM_COLUMN_NAMES.includes(fieldName)) {
         this.fail(keyNode, `field name "${fieldName}" is reserved for the column Sluice adds to every entity table`);
       }
-      fieldNodes.set(fieldName, keyNode);
       const value = this.resolve(pair.value as Node | null);
       if (value === null || (isScalar(value) && value.value === null)) {
         this.fail(keyNode, `field "${fieldName}" has no type; use one of ${Object.keys(FIELD_COLUMN_TYPES).join(', ')}`);
       }
-      fields.push(this.readField(fieldName, value));
+      const field = this.readField(fieldName, value, isChild);
+      fields.push(field);
     }
 
-    const keyNode = this.need(entries, 'key', node, `entity ${name} has no "key" (the fields a row is upserted by)`);
-    const keyItems = isSeq(keyNode) ? this.list(keyNode, `"key" of entity ${name} must list field names`) : [keyNode];
+    const keyEntry = entries.get('key');
+    if (keyEntry === undefined && mode !== 'append') {
+      this.fail(node, `entity ${name} has no "key" (the fields a row is ${isChild ? 'told apart by under its parent' : 'upserted by'}); only mode append may leave it out (its rows are keyed by event id)`);
+    }
+    const keyItems = keyEntry === undefined ? [] : isSeq(keyEntry.value) ? this.list(keyEntry.value, `"key" of entity ${name} must list field names`) : [keyEntry.value];
     const key: string[] = [];
     for (const item of keyItems) {
       const fieldName = this.string(item, 'a key field name');
       const field = fields.find((f) => f.name === fieldName);
       if (field === undefined) this.fail(item, `key field "${fieldName}" is not a field of entity ${name}; declare it under "fields"`);
-      if (field.type === 'json') this.fail(item, `key field "${fieldName}" has type json, which cannot be a key; use string, integer, number, boolean or timestamp`);
+      if (field.type === 'json') this.fail(item, `key field "${fieldName}" has type json, which cannot be a key; use string, integer, bigint, decimal, uuid, date, boolean or timestamp`);
       if (key.includes(fieldName)) this.fail(item, `key field "${fieldName}" is listed twice`);
       key.push(fieldName);
     }
     // Key fields are required whatever the file says: a row without its key cannot be upserted.
     const keyedFields = fields.map((f) => (key.includes(f.name) && !f.required ? { ...f, required: true } : f));
-    const definition: EntityDefinition = { name, table, types, key, fields: keyedFields };
-    return { definition, nameNode, tableNode, typeNodes };
+    const definition: EntityDefinition = { name, table, types, key, fields: keyedFields, mode, deletes, when, parent, each, parentKey: [] };
+    return { definition, nameNode, tableNode, parentNode };
   }
 
-  private readField(name: string, node: Node): FieldDefinition {
+  private readField(name: string, node: Node, isChild: boolean): FieldDefinition {
+    const plain = { required: false, keywords: {}, source: { kind: 'paths', paths: [[name]] } as FieldSource, index: false, unique: false };
     if (isScalar(node) && typeof node.value === 'string') {
       // Shorthand `total: number`.
-      return { name, type: this.fieldType(node, name), required: false, keywords: {} };
+      const type = this.fieldType(node, name);
+      if (type === 'decimal') this.fail(node, `field "${name}" of type decimal needs its digits; write { type: decimal, precision: 12, scale: 2 }`);
+      return { name, type, ...plain };
     }
     if (!isMap(node)) this.fail(node, `field "${name}" must be a type name or a mapping like { type: string }`);
     let type: FieldType | undefined;
     let required = false;
     const keywords: Record<string, unknown> = {};
     const rest: Pair[] = [];
+    const mapping = new Map<string, Node>();
     for (const pair of node.items) {
       const keyword = this.keyName(pair);
       const value = this.resolve(pair.value as Node | null) ?? (pair.key as Node);
       if (keyword === 'type') type = this.fieldType(value, name);
-      else if (keyword === 'required') {
-        if (!isScalar(value) || typeof value.value !== 'boolean') this.fail(value, `"required" of field "${name}" must be true or false`);
-        required = value.value;
-      } else rest.push(pair);
+      else if (keyword === 'required') required = this.boolean(value, `"required" of field "${name}"`);
+      else if (MAPPING_KEYS.includes(keyword)) mapping.set(keyword, value);
+      else rest.push(pair);
     }
     if (type === undefined) this.fail(node, `field "${name}" has no "type"; use one of ${Object.keys(FIELD_COLUMN_TYPES).join(', ')}`);
     const allowed = FIELD_KEYWORDS[type];
@@ -191,7 +226,7 @@ class EntityFileReader {
         const fits = Object.keys(allowed);
         this.fail(
           pair.key as Node,
-          `keyword "${keyword}" does not fit field "${name}" of type ${type}; ${fits.length > 0 ? `it may use ${fits.join(', ')}` : 'it takes no keywords'} (and required)`,
+          `keyword "${keyword}" does not fit field "${name}" of type ${type}; ${fits.length > 0 ? `it may use ${fits.join(', ')}` : 'it takes no keywords'} (and required, ${MAPPING_KEYS.join(', ')})`,
         );
       }
       const valueNode = this.resolve(pair.value as Node | null) ?? (pair.key as Node);
@@ -200,7 +235,125 @@ class EntityFileReader {
       if (problem !== null) this.fail(valueNode, `"${keyword}" of field "${name}" ${problem}`);
       keywords[keyword] = value;
     }
-    return { name, type, required, keywords };
+
+    let precision: number | undefined;
+    let scale: number | undefined;
+    const precisionNode = mapping.get('precision');
+    const scaleNode = mapping.get('scale');
+    if (type === 'decimal') {
+      if (precisionNode === undefined) this.fail(node, `field "${name}" of type decimal needs "precision" (total digits) and "scale" (digits after the point), like { type: decimal, precision: 12, scale: 2 }`);
+      precision = this.wholeNumber(precisionNode, `"precision" of field "${name}"`, 1, MAX_PRECISION);
+      scale = scaleNode === undefined ? 0 : this.wholeNumber(scaleNode, `"scale" of field "${name}"`, 0, precision);
+    } else if (precisionNode !== undefined || scaleNode !== undefined) {
+      this.fail(precisionNode ?? scaleNode ?? node, `"precision" and "scale" fit only a field of type decimal; field "${name}" is ${type}`);
+    }
+
+    const sources = ['from', 'value', 'expr'].filter((k) => mapping.has(k));
+    if (sources.length > 1) this.fail(mapping.get(sources[1] as string) ?? node, `field "${name}" has both "${sources[0]}" and "${sources[1]}"; give one of from, value and expr`);
+    let source: FieldSource = { kind: 'paths', paths: [[name]] };
+    const fromNode = mapping.get('from');
+    const valueNode = mapping.get('value');
+    const exprNode = mapping.get('expr');
+    if (fromNode !== undefined) source = this.fromSource(fromNode, name, isChild);
+    else if (valueNode !== undefined) source = { kind: 'value', value: this.constant(valueNode, `"value" of field "${name}"`, { name, type, precision, scale }) };
+    else if (exprNode !== undefined) source = { kind: 'expr', text: this.expression(exprNode, `"expr" of field "${name}"`) };
+
+    const defaultNode = mapping.get('default');
+    const fallback = defaultNode === undefined ? undefined : this.constant(defaultNode, `"default" of field "${name}"`, { name, type, precision, scale });
+    const index = mapping.has('index') ? this.boolean(mapping.get('index') as Node, `"index" of field "${name}"`) : false;
+    const unique = mapping.has('unique') ? this.boolean(mapping.get('unique') as Node, `"unique" of field "${name}"`) : false;
+    if ((index || unique) && type === 'json') this.fail(mapping.get(unique ? 'unique' : 'index') ?? node, `field "${name}" has type json, which takes no index here; index a field computed from it instead`);
+    return {
+      name,
+      type,
+      required,
+      keywords,
+      source,
+      ...(fallback !== undefined ? { default: fallback } : {}),
+      index,
+      unique,
+      ...(precision !== undefined ? { precision, scale: scale ?? 0 } : {}),
+    };
+  }
+
+  private fromSource(node: Node, field: string, isChild: boolean): FieldSource {
+    const items = isSeq(node) ? this.list(node, `"from" of field "${field}" must be a path or a list of paths`) : [node];
+    const paths: string[][] = [];
+    for (const item of items) {
+      const text = this.string(item, `"from" of field "${field}"`);
+      if (text.startsWith('$')) {
+        const attribute = text.slice(1);
+        if (items.length > 1) this.fail(item, `"from" of field "${field}" lists ${text}; a list holds data paths only (use expr for more)`);
+        if (attribute === 'index') {
+          if (!isChild) this.fail(item, `"from: $index" of field "${field}" needs a child entity (parent + each); it is the element's position in the parent's array`);
+          return { kind: 'index' };
+        }
+        if ((EVENT_ATTRIBUTES as readonly string[]).includes(attribute)) return { kind: 'attribute', attribute: attribute as EventAttribute };
+        this.fail(item, `"from" of field "${field}" names ${text}, which is not an event attribute; use $id, $type, $source, $time${isChild ? ', $index' : ''} or a data path like customer.id`);
+      }
+      paths.push(this.path(item, `"from" of field "${field}"`));
+    }
+    return { kind: 'paths', paths };
+  }
+
+  private path(node: Node, what: string): string[] {
+    const text = this.string(node, what);
+    const problem = pathProblem(text);
+    if (problem !== null) this.fail(node, `${what}: ${problem}`);
+    return parsePath(text);
+  }
+
+  private constant(node: Node, what: string, field: Pick<FieldDefinition, 'name' | 'type' | 'precision' | 'scale'>): unknown {
+    const value = node.toJS(this.doc) as unknown;
+    if (value === null) this.fail(node, `${what} is null; leave it out instead`);
+    const full = { ...field, required: false, keywords: {}, source: { kind: 'value', value } as FieldSource, index: false, unique: false };
+    const checked = columnValue(full, value, null, false);
+    if (!checked.ok) this.fail(node, `${what} ${checked.problem}${typeof value === 'string' || field.type === 'string' ? '' : ' (quote it)'}`);
+    return value;
+  }
+
+  private expression(node: Node, what: string): string {
+    const text = this.string(node, what);
+    const problem = expressionProblem(text);
+    if (problem !== null) this.fail(node, `${what} is not a valid JSONata expression: ${problem}`);
+    return text;
+  }
+
+  private when(node: Node, entity: string): WhenCondition {
+    if (isScalar(node) && typeof node.value === 'string') return { kind: 'expr', text: this.expression(node, `"when" of entity ${entity}`) };
+    const usage = `"when" of entity ${entity} must be { path: customer.id, exists: true }, { path: status, equals: paid } or a JSONata expression in a string`;
+    if (!isMap(node)) this.fail(node, usage);
+    const entries = this.entries(node, ['path', 'exists', 'equals'], `"when"`);
+    const pathEntry = entries.get('path');
+    if (pathEntry === undefined) this.fail(node, usage);
+    const path = this.path(pathEntry.value, `"path" of "when" of entity ${entity}`);
+    const exists = entries.get('exists');
+    const equals = entries.get('equals');
+    if ((exists === undefined) === (equals === undefined)) this.fail(node, usage);
+    if (exists !== undefined) return { kind: 'exists', path, exists: this.boolean(exists.value, `"exists" of "when" of entity ${entity}`) };
+    return { kind: 'equals', path, value: (equals as { value: Node }).value.toJS(this.doc) as unknown };
+  }
+
+  private patternNodes(node: Node, what: string): Node[] {
+    return isSeq(node) ? this.list(node, `${what} must be a non-empty list of event type patterns`) : [node];
+  }
+
+  private pattern(node: Node): string {
+    const pattern = this.string(node, 'a type pattern');
+    const problem = typePatternProblem(pattern);
+    if (problem !== null) this.fail(node, problem);
+    return pattern;
+  }
+
+  private boolean(node: Node, what: string): boolean {
+    if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(node, `${what} must be true or false`);
+    return node.value;
+  }
+
+  private wholeNumber(node: Node, what: string, min: number, max: number): number {
+    const value = isScalar(node) ? node.value : undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(node, `${what} must be a whole number from ${min} to ${max}`);
+    return value;
   }
 
   private fieldType(node: Node, field: string): FieldType {

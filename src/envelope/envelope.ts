@@ -1,8 +1,9 @@
 /**
  * The one shape an event has inside Sluice: CloudEvents 1.0 attributes plus ingestion
- * metadata. It is built once at the edge (gateway or bus library) and travels unchanged
- * through the bus to the worker. `data` is kept as the JSON bytes the producer sent, so the
- * hot path never parses and re-serialises a payload it only forwards.
+ * metadata. It is built once at the edge (gateway or bus library, by `buildEnvelope`) and
+ * travels unchanged through the bus to the worker. `data` is kept as the exact bytes the
+ * producer sent, whatever their content type, so every way out gives back what came in and
+ * the hot path never parses and re-serialises a payload it only forwards.
  */
 export interface EventEnvelope {
   /** Sluice's id (UUID). Derived from the idempotency key when there is one. */
@@ -17,8 +18,12 @@ export interface EventEnvelope {
   readonly time: string;
   /** When Sluice received it. RFC 3339, milliseconds, UTC. */
   readonly receivedAt: string;
-  /** The JSON text of the data, as UTF-8 bytes. */
+  /** The data's exact bytes, as the producer sent them (empty when the event has no data). */
   readonly data: Uint8Array;
+  /** CloudEvents `datacontenttype`: the media type of `data`, as the producer gave it. */
+  readonly dataContentType: string;
+  /** CloudEvents `dataschema` (a URI). */
+  readonly dataSchema?: string;
   /** The producer's own CloudEvents id, when it differs from Sluice's. */
   readonly originId?: string;
   /** Entity hint (`?entity=` / `X-Entity-Type`): routes the event to that entity whatever its type. */
@@ -37,4 +42,7 @@ export interface SequencedEnvelope {
 }
 
 export const DEFAULT_SOURCE = '/sluice';
+/** The content type of data given without one: JSON in the CloudEvents JSON format and the bus library. */
 export const DATA_CONTENT_TYPE = 'application/json';
+/** The content type of an HTTP body sent without a Content-Type. */
+export const UNLABELLED_CONTENT_TYPE = 'application/octet-stream';

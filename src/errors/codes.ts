@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   invalid_parameter: 400,
   invalid_body: 400,
   unsupported_json: 400,
+  invalid_content_type: 400,
   empty_batch: 400,
   unauthorized: 401,
   forbidden: 403,

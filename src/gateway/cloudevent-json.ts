@@ -1,45 +1,57 @@
-import type { EventEnvelope } from '../envelope/index.js';
+import { dataView, type EventEnvelope } from '../envelope/index.js';
 import type { StoredEvent } from '../store/index.js';
 
-const decoder = new TextDecoder();
-
 /**
- * A stored event as structured-mode CloudEvent JSON. The data is spliced in as the stored
- * JSON text, never parsed and re-serialised. Sluice's own attributes: `sequence` (the stream
- * sequence, as the CloudEvents sequence extension), `receivedat`, `originid`.
+ * A stored event as structured-mode CloudEvent JSON (JSON event format). JSON data is spliced
+ * in as the producer's text, never parsed and re-serialised (key order, spacing, the digits of
+ * big numbers kept); text data is a `data` string; anything else is `data_base64`. Sluice's
+ * own attributes: `sequence` (the stream sequence, as the CloudEvents sequence extension),
+ * `receivedat`, `originid`.
  */
 export function cloudEventJson(event: StoredEvent): string {
-  return render(event, event.streamSeq, event.dataText);
+  return render(event, event.streamSeq);
 }
 
 /** The same, for an event the bus holds that no worker has archived yet. */
 export function cloudEventJsonFromEnvelope(envelope: EventEnvelope, seq: number): string {
-  return render(envelope, seq, decoder.decode(envelope.data));
+  return render(envelope, seq);
 }
 
-type Attributes = Pick<EventEnvelope, 'id' | 'source' | 'type' | 'time' | 'receivedAt'> & {
+type Attributes = Pick<EventEnvelope, 'id' | 'source' | 'type' | 'time' | 'receivedAt' | 'data' | 'dataContentType'> & {
   readonly subject?: string | null;
+  readonly dataSchema?: string | null;
   readonly originId?: string | null;
   readonly traceparent?: string | null;
   readonly entity?: string | null;
   readonly extensions?: Readonly<Record<string, string>> | null;
 };
 
-function render(e: Attributes, seq: number, dataText: string): string {
+function render(e: Attributes, seq: number): string {
   const head = JSON.stringify({
+    ...(e.extensions ?? {}),
     specversion: '1.0',
     id: e.id,
     source: e.source,
     type: e.type,
     ...(e.subject != null ? { subject: e.subject } : {}),
     time: e.time,
-    datacontenttype: 'application/json',
+    datacontenttype: e.dataContentType,
+    ...(e.dataSchema != null ? { dataschema: e.dataSchema } : {}),
     ...(e.originId != null ? { originid: e.originId } : {}),
     ...(e.traceparent != null ? { traceparent: e.traceparent } : {}),
     ...(e.entity != null ? { entity: e.entity } : {}),
-    ...(e.extensions ?? {}),
     sequence: String(seq),
     receivedat: e.receivedAt,
   });
-  return `${head.slice(0, -1)},"data":${dataText}}`;
+  const view = dataView(e.data, e.dataContentType);
+  switch (view.kind) {
+    case 'none':
+      return head;
+    case 'json':
+      return `${head.slice(0, -1)},"data":${view.text}}`;
+    case 'text':
+      return `${head.slice(0, -1)},"data":${JSON.stringify(view.text)}}`;
+    case 'base64':
+      return `${head.slice(0, -1)},"data_base64":"${view.base64}"}`;
+  }
 }

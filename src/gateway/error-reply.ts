@@ -1,16 +1,19 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { EnvelopeError } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { GatewayContext } from './context.js';
 
 /** Maps anything a route or Fastify throws to Sluice's error shape; client mistakes never become 5xx. */
 export function toSluiceError(error: unknown): SluiceError {
   if (error instanceof SluiceError) return error;
+  if (error instanceof EnvelopeError) return new SluiceError(error.code, error.message);
   const e = error as FastifyError;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new SluiceError('body_too_large', 'the request body is larger than MAX_BODY_BYTES allows');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new SluiceError('unsupported_media_type', 'unsupported Content-Type; send application/json (see the API docs for each route)');
+      // Every content type is taken, so a refused one is a malformed header, not an unsupported type.
+      return new SluiceError('invalid_content_type', 'the Content-Type header is not a media type (like application/json or text/plain; charset=utf-8)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new SluiceError('invalid_json', 'the body is empty; send a JSON value');
     case 'FST_ERR_VALIDATION':

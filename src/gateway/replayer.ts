@@ -5,7 +5,6 @@ import type { Logger } from '../log/index.js';
 import type { ReplaySelector, StorePort, StoredEvent } from '../store/index.js';
 
 const PAGE_SIZE = 500;
-const encoder = new TextEncoder();
 
 export interface StartedReplay {
   readonly replayId: string;
@@ -89,7 +88,10 @@ function toEnvelope(event: StoredEvent): EventEnvelope {
     source: event.source,
     time: event.time,
     receivedAt: event.receivedAt,
-    data: encoder.encode(event.dataText),
+    // The exact bytes the producer sent: the workers and subscribers get them again.
+    data: event.data,
+    dataContentType: event.dataContentType,
+    ...(event.dataSchema !== null ? { dataSchema: event.dataSchema } : {}),
     ...(event.subject !== null ? { subject: event.subject } : {}),
     ...(event.originId !== null ? { originId: event.originId } : {}),
     // Only the producer's own hint: the entity it was mapped to then may be renamed, removed or re-mapped since.

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../envelope/index.js';
-import type { CompiledEntity, EntityDefinition } from '../entities/index.js';
+import type { EntityDefinition, EventRows, RowReference } from '../entities/index.js';
 import type { Subscription, SubscriptionInput, SubscriptionPatch } from '../subscriptions/index.js';
 
 export type MessageState = 'accepted' | 'processing' | 'persisted' | 'failed';
@@ -14,6 +14,8 @@ export interface MessageStatusRecord {
   readonly processedAt: string | null;
   readonly attempts: number;
   readonly error: string | null;
+  /** The entity rows the event wrote or deleted (empty when it feeds no entity). */
+  readonly rows: readonly RowReference[];
 }
 
 /** An archived event (a row of `sluice.events`). */
@@ -25,8 +27,11 @@ export interface StoredEvent {
   readonly time: string;
   readonly receivedAt: string;
   readonly streamSeq: number;
-  /** The data as JSON text. */
-  readonly dataText: string;
+  /** The data's exact bytes (for events archived before bytes were kept: the stored JSON's text). */
+  readonly data: Uint8Array;
+  /** CloudEvents `datacontenttype`. */
+  readonly dataContentType: string;
+  readonly dataSchema: string | null;
   readonly originId: string | null;
   /** The entity the event was mapped to when it was stored (or its hint, when it mapped to none). */
   readonly entity: string | null;
@@ -43,10 +48,12 @@ export interface WriteItem {
   readonly seq: number;
   /** Re-delivered by a replay: re-apply to its entity even though it is archived. */
   readonly replay: boolean;
-  /** Entity it routes to, or null (archive only). */
-  readonly entity: CompiledEntity | null;
-  /** Parsed data (for entity rows); ignored when `entity` is null. */
-  readonly data: unknown;
+  /** The entities it feeds, comma-separated (the status's `entity_type`), or null (archive only). */
+  readonly entityType: string | null;
+  /** The entity rows it writes, or null (archive only, or failed). */
+  readonly rows: EventRows | null;
+  /** False when data labelled JSON is not JSON (a plain NATS publish): the archive keeps only its bytes. */
+  readonly dataIsJson?: boolean;
   /** Set when the event failed validation: it is archived and marked failed with this reason. */
   readonly failure?: string;
 }
@@ -82,6 +89,8 @@ export interface EventQuery {
   /** Exclusive, RFC 3339. */
   readonly until?: string;
   readonly limit: number;
+  /** JSON text the event's data must contain (`data @> …`). */
+  readonly data?: string;
   /** Only events whose processing status is this. */
   readonly status?: MessageState;
   /** Return only events with stream_seq greater than this. */

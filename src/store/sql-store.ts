@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { EntityDefinition } from '../entities/index.js';
+import { dataAsJson } from '../envelope/index.js';
+import { rowReferences, type EntityDefinition } from '../entities/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { migrate } from './migrate.js';
 import type {
@@ -30,12 +31,10 @@ import { createSubscriptionRecords } from './subscription-records.js';
 /** Writes entity rows inside the batch transaction and creates entity tables at migrate time. */
 export interface EntityTables {
   migrate(tx: SqlExecutor, definitions: readonly EntityDefinition[]): Promise<void>;
-  upsert(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
+  write(tx: SqlExecutor, items: readonly WriteItem[]): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /** The store port over any SqlClient (PostgreSQL or the embedded PostgreSQL): one dialect, one set of queries. */
 export function createSqlStore(client: SqlClient, options: { entityTables?: EntityTables } = {}): StorePort {
@@ -112,13 +111,13 @@ class SqlStore implements StorePort {
         const duplicate = !item.replay && (archived || !first);
         outcomes.push({ duplicate });
         if (duplicate) continue;
-        if (item.failure === undefined && item.entity !== null) apply.push(item);
+        if (item.failure === undefined && item.rows !== null) apply.push(item);
         if (!isNew || !first) settle.push(statusRow(item));
       }
       await insertArchiveRows(tx, archive);
       if (apply.length > 0) {
         if (this.entityTables === undefined) throw new Error('an event routes to an entity but this store has no entity support');
-        await this.entityTables.upsert(tx, apply);
+        await this.entityTables.write(tx, apply);
       }
       await updateStatuses(tx, settle);
       if (progress !== undefined) await raiseProgress(tx, progress.consumer, progress.writtenThrough);
@@ -147,6 +146,7 @@ class SqlStore implements StorePort {
         receivedAt: e.receivedAt,
         streamSeq: 0,
         error: storableText(i.error),
+        rowsText: null,
         failingSeq: i.streamSeq,
       };
     });
@@ -157,7 +157,7 @@ class SqlStore implements StorePort {
   }
 
   async settleFailed(item: WriteItem & { readonly failure: string }): Promise<void> {
-    const safe: WriteItem & { failure: string } = { ...item, envelope: storableEnvelope(item.envelope), failure: storableText(item.failure) };
+    const safe: WriteItem & { failure: string } = { ...item, envelope: storableEnvelope(item.envelope), dataIsJson: false, failure: storableText(item.failure) };
     // The event's own day may be one no partition can hold (a year PostgreSQL refuses): then only the storable copy is tried.
     const ownDay = await this.ensurePartitions([item.envelope.receivedAt]).then(
       () => true,
@@ -205,6 +205,10 @@ class SqlStore implements StorePort {
     if (query.until !== undefined) {
       params.push(query.until);
       where.push(`received_at < $${params.length}`);
+    }
+    if (query.data !== undefined) {
+      params.push(query.data);
+      where.push(`data @> $${params.length}::jsonb`);
     }
     if (query.status !== undefined) {
       params.push(query.status);
@@ -359,10 +363,11 @@ function statusRow(item: WriteItem): StatusRow {
     id: item.envelope.id,
     status: item.failure === undefined ? 'persisted' : 'failed',
     type: item.envelope.type,
-    entityType: item.entity?.definition.name ?? null,
+    entityType: item.entityType,
     receivedAt: item.envelope.receivedAt,
     streamSeq: item.seq,
     error: item.failure ?? null,
+    rowsText: item.rows === null || item.failure !== undefined ? null : JSON.stringify(rowReferences(item.rows, item.envelope.id)),
   };
 }
 
@@ -376,12 +381,21 @@ function archiveRow(item: WriteItem): ArchiveRow {
     time: e.time,
     receivedAt: e.receivedAt,
     streamSeq: item.seq,
-    // PostgreSQL refuses bytes that are not UTF-8; such data (only a raw NATS publish can carry it) goes in as decoded, with replacement characters.
-    data: isUtf8(e.data) ? e.data : encoder.encode(decoder.decode(e.data)),
+    dataBytes: e.data,
+    // The queryable jsonb: JSON data (and form posts as objects); never data labelled JSON that is not (a plain NATS publish).
+    dataJson: item.dataIsJson === false ? null : jsonbText(e.data, e.dataContentType),
+    dataContentType: e.dataContentType,
+    dataSchema: e.dataSchema ?? null,
     originId: e.originId ?? null,
-    entityType: item.entity?.definition.name ?? e.entity ?? null,
+    entityType: item.entityType ?? e.entity ?? null,
     entityHint: e.entity ?? null,
     traceparent: e.traceparent ?? null,
     extensionsText: e.extensions === undefined ? null : JSON.stringify(e.extensions),
   };
+}
+
+/** JSON text jsonb takes: PostgreSQL refuses bytes that are not UTF-8 (only a plain NATS publish can carry them). */
+function jsonbText(bytes: Uint8Array, dataContentType: string): Uint8Array | null {
+  const json = dataAsJson(bytes, dataContentType);
+  return json === null || isUtf8(json) ? json : null;
 }

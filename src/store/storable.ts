@@ -1,7 +1,5 @@
 import type { EventEnvelope } from '../envelope/index.js';
 
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 /** PostgreSQL's timestamptz reaches further, but day partitions are named and bounded by ISO dates of four-digit years. */
 const FIRST_YEAR = 1;
 const LAST_YEAR = 9999;
@@ -23,8 +21,8 @@ export function storableTime(text: string): string | null {
  * A copy of an event that PostgreSQL cannot refuse, for the write that settles an event the
  * database refused as it came (a number `jsonb` cannot hold, a time out of range, a NUL in a
  * header published straight to NATS): text without NUL characters, times it takes (the time of
- * receipt, else now), and the data kept as one JSON string of its text, which any `jsonb`
- * takes. The dead letter keeps the event exactly as it came.
+ * receipt, else now), and the data's bytes as they came (`bytea` takes any; the writer leaves
+ * the queryable `jsonb` empty for such an event). The dead letter keeps the event exactly as it came.
  */
 export function storableEnvelope(envelope: EventEnvelope, now: Date = new Date()): EventEnvelope {
   const receivedAt = storableTime(envelope.receivedAt) ?? now.toISOString();
@@ -34,8 +32,10 @@ export function storableEnvelope(envelope: EventEnvelope, now: Date = new Date()
     source: storableText(envelope.source),
     time: storableTime(envelope.time) ?? receivedAt,
     receivedAt,
-    data: encoder.encode(JSON.stringify(storableText(decoder.decode(envelope.data)))),
+    data: envelope.data,
+    dataContentType: storableText(envelope.dataContentType),
   };
+  if (envelope.dataSchema !== undefined) copy.dataSchema = storableText(envelope.dataSchema);
   if (envelope.subject !== undefined) copy.subject = storableText(envelope.subject);
   if (envelope.originId !== undefined) copy.originId = storableText(envelope.originId);
   if (envelope.entity !== undefined) copy.entity = storableText(envelope.entity);

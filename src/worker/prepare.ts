@@ -1,45 +1,39 @@
 import type { StreamMessage } from '../bus/index.js';
-import type { EntityModel } from '../entities/index.js';
+import { parseEventData, type EntityModel, type EventData } from '../entities/index.js';
 import type { WriteItem } from '../store/index.js';
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /**
- * Turns a delivery into what the store writes: routes it to its entity and validates the
- * data there. Data is parsed only when an entity needs it; the archive takes the JSON bytes
- * as they came. A validation failure is kept on the item (archived, marked failed, dead-lettered).
+ * Turns a delivery into what the store writes: maps it to the rows of every entity it feeds.
+ * Data is parsed only when an entity needs it (the one place event data is parsed); the archive
+ * takes the bytes as they came. An event that does not fit is kept on the item as a failure
+ * (archived, marked failed, dead-lettered) naming the entity, the field and the value.
  */
-export function prepareItem(delivery: StreamMessage, entities: EntityModel | null): WriteItem {
+export async function prepareItem(delivery: StreamMessage, entities: EntityModel | null): Promise<WriteItem> {
   const { envelope } = delivery;
-  const replay = delivery.replayId !== undefined;
+  const base = { envelope, seq: delivery.seq, replay: delivery.replayId !== undefined };
   if (delivery.problem !== undefined) {
-    return { envelope: { ...envelope, data: encoder.encode(JSON.stringify(decoder.decode(envelope.data))) }, seq: delivery.seq, replay, entity: null, data: null, failure: delivery.problem };
+    return { ...base, envelope: { ...envelope, data: encoder.encode(JSON.stringify(decoder.decode(envelope.data))) }, entityType: null, rows: null, failure: delivery.problem };
   }
-  const entity = entities?.route(envelope.type, envelope.entity) ?? null;
-  if (entity === null) {
-    if (envelope.entity !== undefined && entities !== null) {
-      return { envelope, seq: delivery.seq, replay, entity: null, data: null, failure: `no entity is named "${envelope.entity}"` };
-    }
-    if (envelope.source !== '/nats') return { envelope, seq: delivery.seq, replay, entity: null, data: null };
+  const hint = envelope.entity;
+  const routed = entities?.route(envelope.type, hint) ?? [];
+  if (routed.length === 0) {
+    if (hint !== undefined && entities !== null) return { ...base, entityType: null, rows: null, failure: `no entity is named "${hint}"` };
+    if (envelope.source !== '/nats') return { ...base, entityType: null, rows: null };
   }
-  const text = decoder.decode(envelope.data);
-  let data: unknown;
+  let data: EventData;
   try {
-    data = JSON.parse(text);
+    data = parseEventData(envelope.data);
   } catch {
     // Only a raw NATS publish can get here: keep its bytes as a JSON string so nothing is lost.
-    return {
-      envelope: { ...envelope, data: encoder.encode(JSON.stringify(text)) },
-      seq: delivery.seq,
-      replay,
-      entity,
-      data: null,
-      failure: 'the data is not valid JSON',
-    };
+    const text = decoder.decode(envelope.data);
+    const entityType = routed.map((e) => e.definition.name).join(',') || null;
+    return { ...base, envelope: { ...envelope, data: encoder.encode(JSON.stringify(text)) }, entityType, rows: null, failure: 'the data is not valid JSON' };
   }
-  if (entity === null) return { envelope, seq: delivery.seq, replay, entity: null, data };
-  const problem = entity.validate(data);
-  if (problem !== null) return { envelope, seq: delivery.seq, replay, entity, data, failure: `${entity.definition.name}: ${problem}` };
-  return { envelope, seq: delivery.seq, replay, entity, data };
+  if (entities === null || routed.length === 0) return { ...base, entityType: null, rows: null };
+  const mapping = await entities.map({ id: envelope.id, type: envelope.type, source: envelope.source, time: envelope.time }, data, hint);
+  if (!mapping.ok) return { ...base, entityType: mapping.entityType, rows: null, failure: mapping.failure };
+  return { ...base, entityType: mapping.entityType, rows: mapping.rows };
 }

@@ -47,7 +47,7 @@ export async function recoverLostWrites(options: RecoveryOptions): Promise<Recov
   if (position.delivered > recorded) {
     for await (const page of bus.readRange(recorded + 1, position.delivered, options.batchSize)) {
       read += page.length;
-      restored += await writeAgain(options, page.map((m) => prepareItem(m, options.entities)));
+      restored += await writeAgain(options, await Promise.all(page.map((m) => prepareItem(m, options.entities))));
     }
   }
   // Everything acknowledged before this start is now in the database.

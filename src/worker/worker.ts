@@ -130,7 +130,7 @@ export function createWorker(options: WorkerOptions): Worker {
     let failed = delivery.deliveryCount;
     try {
       [failed = 1] = await store.recordFailedAttempts([
-        { envelope: item.envelope, entityType: item.entity?.definition.name ?? null, error: reason, streamSeq: delivery.streamSeq },
+        { envelope: item.envelope, entityType: item.entityType, error: reason, streamSeq: delivery.streamSeq },
       ]);
       if (isRefusedContent(error)) return await settle(delivery, item, item.failure ?? `the database refused the event: ${reason}`);
       if (failed >= options.maxDeliver) return await settle(delivery, item, `gave up after ${failed} failed deliveries: ${reason}`);
@@ -181,14 +181,14 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     if (batch.length === 0) return;
     metrics.workerBatchSize.observe(batch.length);
-    const items = batch.map((d) => prepareItem(d, options.entities));
+    const items = await Promise.all(batch.map((d) => prepareItem(d, options.entities)));
     if (!store.concurrentWrites || batch.length < SPLIT_AT) return handlePart(items, batch);
     // Two transactions on two connections: one part's rows are sent while the database writes
     // the other's, and the server works on both at once. The parts split by event id, so every
     // copy of an id (a replay next to its original) stays in one transaction and the parts
-    // touch disjoint status and archive rows; entity rows they share are locked in one order by
-    // both, tables by qualified name and rows by key (see EntityTables.upsert and
-    // upsertStatement), so the two cannot deadlock.
+    // touch disjoint status and archive rows; entity rows they share are locked table by table
+    // in one fixed order and in key order within a table (see entity-tables.ts), so the two
+    // cannot deadlock.
     const parts: Array<{ items: WriteItem[]; batch: Delivery[] }> = [
       { items: [], batch: [] },
       { items: [], batch: [] },

@@ -67,11 +67,13 @@ test('a library subscriber receives an event published the way the gateway publi
       time: now,
       receivedAt: now,
       data: new TextEncoder().encode('{"total":12.5}'),
+      dataContentType: 'application/json',
     };
     const ack = await jetstream(nc).publish(subjectFor(subjectPrefix, envelope.type), envelope.data, { headers: envelopeHeaders(envelope) });
     const deadline = Date.now() + 5_000;
     while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.deepEqual(seen, [{ id: envelope.id, type: 'order.created', source: '/sluice', time: now, data: { total: 12.5 }, seq: ack.seq, attempt: 1 }]);
+    assert.deepEqual(seen, [{ id: envelope.id, type: 'order.created', source: '/sluice', time: now, data: { total: 12.5 }, datacontenttype: 'application/json', bytes: seen[0]?.bytes, seq: ack.seq, attempt: 1 }]);
+    assert.deepEqual(new Uint8Array(seen[0]!.bytes), envelope.data, 'the subscriber gets the exact bytes');
   } finally {
     await bus.close();
   }

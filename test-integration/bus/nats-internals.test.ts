@@ -19,6 +19,7 @@ const envelope: EventEnvelope = {
   time: '2026-11-25T06:00:00.000Z',
   receivedAt: '2026-11-25T06:00:00.123Z',
   data: new TextEncoder().encode('{"order_id":"o-1"}'),
+  dataContentType: 'application/json',
   extensions: { tenant: 'acme' },
 };
 

@@ -6,13 +6,12 @@ import {
   EntityMigrationError,
   compileEntities,
   existingColumnsQuery,
-  newestPerKey,
   parseEntityFile,
+  parseEventText,
   planEntityTable,
-  upsertParameters,
-  upsertStatement,
+  writeStatement,
 } from '../../src/entities/index.js';
-import type { CompiledEntity, EntityDefinition, EntityRow, ExistingColumn } from '../../src/entities/index.js';
+import type { CompiledEntity, EntityDefinition, EntityModel, ExistingColumn } from '../../src/entities/index.js';
 
 const SERVER = process.env.SLUICE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432';
 const database = `sluice_t_${randomBytes(6).toString('hex')}`;
@@ -54,15 +53,23 @@ async function migrate(def: EntityDefinition): Promise<string[]> {
   return statements;
 }
 
-/** Validates, reduces and upserts one batch the way a worker does. */
-async function write(entity: CompiledEntity, events: { seq: number; type?: string; data: Record<string, unknown> }[]): Promise<number> {
+/** Maps a batch and runs the entity's set-based write over it as it comes (the statement reduces each key to its newest event). */
+async function write(entity: CompiledEntity, events: { seq: number; type?: string; data: Record<string, unknown> }[], model: EntityModel = compileEntities([entity.definition])): Promise<number> {
   const def = entity.definition;
-  const rows: EntityRow[] = events.map((e) => {
-    assert.equal(entity.validate(e.data), null);
-    return { values: entity.row(e.data), messageId: randomUUID(), eventType: e.type ?? `${def.name.toLowerCase()}.updated`, streamSeq: e.seq };
-  });
-  const statement = upsertStatement(def);
-  const result = await db.query(statement.text, upsertParameters(def, newestPerKey(def, rows)));
+  const columns: unknown[][] = def.fields.map(() => []);
+  const ids: string[] = [];
+  const types: string[] = [];
+  const seqs: number[] = [];
+  for (const e of events) {
+    const type = e.type ?? `${def.types[0]!.replace(/[*>]$/, 'updated')}`;
+    const mapping = await model.map({ id: randomUUID(), type, source: '/t', time: '2024-05-01T12:00:00Z' }, parseEventText(JSON.stringify(e.data)), def.name);
+    assert.ok(mapping.ok && mapping.rows !== null, JSON.stringify(mapping));
+    mapping.rows.writes[0]!.values.forEach((v, i) => columns[i]!.push(v));
+    ids.push(randomUUID());
+    types.push(type);
+    seqs.push(e.seq);
+  }
+  const result = await db.query(writeStatement(def).text, [...columns, ids, types, seqs]);
   return result.rowCount ?? 0;
 }
 
@@ -123,13 +130,10 @@ describe('entity tables in PostgreSQL', () => {
       { seq: 4, data: { order_id: 'c', status: 'pending', total: 0, lines: 'note "quoted" \\ back' } },
     ]);
     // Same key twice within one batch without reducing first: the statement keeps the newest.
-    const def = order.definition;
-    const statement = upsertStatement(def);
-    const twice: EntityRow[] = [
-      { values: order.row({ order_id: 'c', status: 'shipped', total: 7 }), messageId: randomUUID(), eventType: 'order.updated', streamSeq: 9 },
-      { values: order.row({ order_id: 'c', status: 'paid', total: 6 }), messageId: randomUUID(), eventType: 'order.updated', streamSeq: 8 },
-    ];
-    await db.query(statement.text, upsertParameters(def, twice));
+    await write(order, [
+      { seq: 9, data: { order_id: 'c', status: 'shipped', total: 7 } },
+      { seq: 8, data: { order_id: 'c', status: 'paid', total: 6 } },
+    ]);
 
     const rows = await db.query(
       `SELECT order_id, status, total, count, rush, to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS placed, lines, _stream_seq::int AS seq FROM shop.orders ORDER BY order_id`,

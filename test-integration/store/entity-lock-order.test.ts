@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { compileEntities, parseEntityFile } from '../../src/entities/index.js';
+import { compileEntities, parseEntityFile, parseEventData } from '../../src/entities/index.js';
 import { newEventId, type EventEnvelope } from '../../src/envelope/index.js';
 import { createPgClient } from '../../src/store/postgres/index.js';
 import { createEntityTables, createSqlStore, type SqlClient, type StorePort, type WriteItem } from '../../src/store/index.js';
@@ -57,10 +57,12 @@ describe('the two transactions of a large batch lock entity tables in one order'
   const definitions = parseEntityFile(ENTITIES, 'lock-order.yaml');
   const model = compileEntities(definitions);
   let seq = 0;
-  const item = (type: string, data: Record<string, unknown>): WriteItem => {
+  const item = async (type: string, data: Record<string, unknown>): Promise<WriteItem> => {
     const now = new Date().toISOString();
-    const envelope: EventEnvelope = { id: newEventId(), type, source: '/t', time: now, receivedAt: now, data: encoder.encode(JSON.stringify(data)) };
-    return { envelope, seq: ++seq, replay: false, entity: model.route(type, undefined), data };
+    const envelope: EventEnvelope = { id: newEventId(), type, source: '/t', time: now, receivedAt: now, data: encoder.encode(JSON.stringify(data)), dataContentType: 'application/json' };
+    const mapping = await model.map({ id: envelope.id, type, source: '/t', time: now }, parseEventData(envelope.data));
+    assert.ok(mapping.ok);
+    return { envelope, seq: ++seq, replay: false, entityType: mapping.entityType, rows: mapping.rows };
   };
 
   before(async () => {
@@ -77,8 +79,8 @@ describe('the two transactions of a large batch lock entity tables in one order'
     for (let round = 0; round < 3; round++) {
       const key = `k${round}`;
       const results = await Promise.allSettled([
-        store.writeBatch([item('alpha.set', { k: key, n: 1 }), item('beta.set', { k: key, n: 1 })]),
-        store.writeBatch([item('beta.set', { k: key, n: 2 }), item('alpha.set', { k: key, n: 2 })]),
+        store.writeBatch([await item('alpha.set', { k: key, n: 1 }), await item('beta.set', { k: key, n: 1 })]),
+        store.writeBatch([await item('beta.set', { k: key, n: 2 }), await item('alpha.set', { k: key, n: 2 })]),
       ]);
       const refused = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
       assert.deepEqual(refused, [], `round ${round}: no transaction may fail`);

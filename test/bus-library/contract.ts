@@ -69,6 +69,25 @@ export function busContract(kind: string, openBus: () => Promise<BusFixture>): v
     assert.ok(Math.abs(Date.parse(event.time) - before) < 5_000, `time ${event.time} is now`);
   });
 
+  withBus("hands subscribers the producer's exact bytes, whatever the content type", async (typed) => {
+    const bus = typed as unknown as Bus;
+    const seen: BusEvent[] = [];
+    await bus.subscribe('raw.>', (event) => void seen.push(event));
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255]);
+    await bus.publish('raw.text', 'héllo\r\n', { datacontenttype: 'text/plain; charset=utf-8' });
+    await bus.publish('raw.image', png, { datacontenttype: 'image/png' });
+    await bus.publish('raw.json', { b: 1, a: [1, 2] });
+    await waitFor('three events', () => seen.length === 3);
+    const byType = new Map(seen.map((e) => [e.type, e]));
+    assert.equal(byType.get('raw.text')!.data, 'héllo\r\n');
+    assert.equal(byType.get('raw.text')!.datacontenttype, 'text/plain; charset=utf-8');
+    assert.deepEqual(new Uint8Array(byType.get('raw.image')!.bytes), png);
+    assert.deepEqual(new Uint8Array(byType.get('raw.image')!.data as Uint8Array), png);
+    assert.equal(Buffer.from(byType.get('raw.json')!.bytes).toString(), '{"b":1,"a":[1,2]}');
+    assert.equal(byType.get('raw.json')!.datacontenttype, 'application/json');
+    await assert.rejects(bus.publish('raw.bad', { not: 'bytes' }, { datacontenttype: 'text/plain' }), /must be a string or a Uint8Array/);
+  });
+
   withBus('a wildcard subscription receives exactly the matching events', async (bus) => {
     const oneToken: string[] = [];
     const rest: string[] = [];

@@ -69,6 +69,8 @@ describe('options', () => {
 
   it('builds a list filter from the options', () => {
     assert.deepEqual(filterFrom({ type: 'order.>', since: '1h' }, NOW), { type: 'order.>', since: '2026-03-01T11:00:00.000Z' });
+    assert.deepEqual(filterFrom({ data: '{"customer":"c-42"}' }, NOW), { data: '{"customer":"c-42"}' });
+    assert.throws(() => filterFrom({ data: "{customer:'c-42'}" }, NOW), /--data: not JSON/);
   });
 
   it('reads what to replay: one id, several ids, or a range', () => {

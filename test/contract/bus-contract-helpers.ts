@@ -14,6 +14,7 @@ export function makeEnvelope(type: string, data: unknown, extra: Partial<EventEn
     time: now,
     receivedAt: now,
     data: new TextEncoder().encode(JSON.stringify(data)),
+    dataContentType: 'application/json',
     ...extra,
   };
 }

@@ -80,6 +80,8 @@ describe('CloudEvents binary-mode headers', () => {
       time: '2026-01-01T00:00:00Z',
       receivedAt: '2026-01-01T00:00:00.000Z',
       data: new Uint8Array(),
+      dataContentType: 'text/csv; charset=utf-8',
+      dataSchema: 'https://schemas.example/order.csv',
       extensions: { tenant: 'acme' },
     });
     assert.equal(headers['ce-specversion'], '1.0');
@@ -87,7 +89,8 @@ describe('CloudEvents binary-mode headers', () => {
     assert.equal(headers['ce-source'], '/shop/%C3%BC');
     assert.equal(headers['ce-subject'], 'a %22b%22 100%25');
     assert.equal(headers['ce-tenant'], 'acme');
-    assert.equal(headers['content-type'], 'application/json');
+    assert.equal(headers['content-type'], 'text/csv; charset=utf-8', "the producer's content type");
+    assert.equal(headers['ce-dataschema'], 'https://schemas.example/order.csv');
   });
 });
 

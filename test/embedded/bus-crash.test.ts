@@ -54,7 +54,7 @@ test('after a SIGKILL every acknowledged publish is stored and every unacked mes
       const redelivered = mustCome.filter((seq) => seq % 3 === 0 && (delivered.get(seq)?.deliveryCount ?? 0) >= 2);
       assert.ok(redelivered.length > 0, 'delivery counts survive the restart');
       // The new publishes go on after the highest sequence stored.
-      const next = await bus.publish({ envelope: { id: crypto.randomUUID(), type: 'crash.test', source: '/crash', time: new Date().toISOString(), receivedAt: new Date().toISOString(), data: new TextEncoder().encode('{}') } });
+      const next = await bus.publish({ envelope: { id: crypto.randomUUID(), type: 'crash.test', source: '/crash', time: new Date().toISOString(), receivedAt: new Date().toISOString(), data: new TextEncoder().encode('{}'), dataContentType: 'application/json' } });
       assert.ok(next.seq > Math.max(...published.keys()));
     } finally {
       await bus.stop();

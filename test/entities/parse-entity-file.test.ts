@@ -109,7 +109,7 @@ describe('parseEntityFile', () => {
     refuses(file('entities:', '  - name: Order', '    table: orders', '    types: [order.created]', '    fields:', '      id: string'), 2, /entity Order has no "key"/);
   });
 
-  it('refuses two entities whose types overlap', () => {
+  it('lets several entities take one event type', () => {
     const text = file(
       'entities:',
       '  - name: Order',
@@ -119,13 +119,91 @@ describe('parseEntityFile', () => {
       '    fields: { id: string }',
       '  - name: AnyOrder',
       '    table: any_orders',
-      '    types:',
-      '      - invoice.sent',
-      '      - order.*',
+      '    types: [order.*]',
       '    key: [id]',
       '    fields: { id: string }',
     );
-    refuses(text, 11, /"order\.\*" of entity AnyOrder overlaps "order\.created" of entity Order \(line 4\)/);
+    assert.deepEqual(parseEntityFile(text, 'ents.yaml').map((d) => d.types), [['order.created'], ['order.*']]);
+  });
+
+  it('reads values, types, modes, children and conditions as SPEC.md writes them', () => {
+    const defs = parseEntityFile(
+      file(
+        'entities:',
+        '  - name: Order',
+        '    table: orders',
+        '    types: [order.created]',
+        '    deletes: [order.purged]',
+        '    key: [order_id]',
+        '    fields:',
+        '      order_id:    { type: string, required: true }',
+        '      customer_id: { from: customer.id, type: string, index: true }',
+        '      total:       { type: decimal, precision: 12, scale: 2 }',
+        '      currency:    { from: [currency, customer.currency], type: string, default: EUR }',
+        '      channel:     { value: web }',
+        '      total_cents: { expr: "$round(total * 100)", type: bigint }',
+        '  - name: OrderLine',
+        '    table: order_lines',
+        '    parent: Order',
+        '    each: lines',
+        '    key: [line_no]',
+        '    fields:',
+        '      line_no: { from: $index, type: integer }',
+        '  - name: Customer',
+        '    table: customers',
+        '    types: [customer.*]',
+        '    mode: merge',
+        '    when: { path: customer.id, exists: true }',
+        '    key: [customer_id]',
+        '    fields:',
+        '      customer_id: { from: customer.id, type: string, unique: true }',
+        '  - name: History',
+        '    table: history',
+        '    types: [order.*]',
+        '    mode: append',
+        '    fields:',
+        '      status: { type: string }',
+      ).replace('{ value: web }', '{ value: web, type: string }'),
+      'ents.yaml',
+    );
+    const [order, line, customer, history] = defs;
+    assert.deepEqual(order!.deletes, ['order.purged']);
+    assert.deepEqual(order!.fields.map((f) => f.source), [
+      { kind: 'paths', paths: [['order_id']] },
+      { kind: 'paths', paths: [['customer', 'id']] },
+      { kind: 'paths', paths: [['total']] },
+      { kind: 'paths', paths: [['currency'], ['customer', 'currency']] },
+      { kind: 'value', value: 'web' },
+      { kind: 'expr', text: '$round(total * 100)' },
+    ]);
+    assert.deepEqual([order!.fields[2]!.precision, order!.fields[2]!.scale, order!.fields[3]!.default, order!.fields[1]!.index], [12, 2, 'EUR', true]);
+    assert.deepEqual([line!.parent, line!.each, line!.types, line!.parentKey.map((f) => f.name), line!.fields[0]!.source], ['Order', ['lines'], [], ['order_id'], { kind: 'index' }]);
+    assert.deepEqual([customer!.mode, customer!.when, customer!.fields[0]!.unique], ['merge', { kind: 'exists', path: ['customer', 'id'], exists: true }, true]);
+    assert.deepEqual([history!.mode, history!.key], ['append', []]);
+  });
+
+  it('refuses mistakes in the mapping keys on their line, saying what to write', () => {
+    refuses(order(['      order_id: string', '      total: { type: decimal }']), 8, /needs "precision" \(total digits\) and "scale".*precision: 12, scale: 2/);
+    refuses(order(['      order_id: string', '      total: { type: number, precision: 3 }']), 8, /"precision" and "scale" fit only a field of type decimal/);
+    refuses(order(['      order_id: string', '      a: { type: string, from: x, value: y }']), 8, /has both "from" and "value"; give one of from, value and expr/);
+    refuses(order(['      order_id: string', '      a: { type: bigint, expr: "$round(total * " }']), 8, /"expr" of field "a" is not a valid JSONata expression: .*at character/);
+    refuses(order(['      order_id: string', '      a: { type: integer, from: $index }']), 8, /needs a child entity \(parent \+ each\)/);
+    refuses(order(['      order_id: string', '      a: { type: string, from: $nope }']), 8, /not an event attribute; use \$id, \$type, \$source, \$time or a data path/);
+    refuses(order(['      order_id: string', '      a: { type: integer, default: many }']), 8, /"default" of field "a" must be an integer, got "many"/);
+    refuses(order(['      order_id: string', '      a: { type: date, value: "2024-02-30" }']), 8, /"value" of field "a" must be a date like 2024-05-01/);
+    refuses(order(['      order_id: string', '      a: { type: string, from: "customer..id" }']), 8, /is not a dotted path/);
+    refuses(order(['      order_id: string'], ['    mode: replace']), 6, /mode "replace" of entity Order is unknown; use one of upsert, merge, append, insert-once/);
+    refuses(order(['      order_id: string'], ['    when: { path: a }']), 6, /"when" of entity Order must be \{ path: customer\.id, exists: true \}/);
+    refuses(order(['      order_id: string'], ['    each: lines']), 6, /has "each" but no "parent"/);
+  });
+
+  it('refuses a child whose parent is missing, a child itself, or clashes with its key', () => {
+    const child = (parent: string, fields = '{ n: { from: $index, type: integer } }') => [`  - name: Line`, '    table: lines', `    parent: ${parent}`, '    each: lines', '    key: [n]', `    fields: ${fields}`];
+    const orderLines = ['entities:', '  - name: Order', '    table: orders', '    types: [order.created]', '    key: [order_id]', '    fields: { order_id: string }'];
+    refuses(file(...orderLines, ...child('Nope')), 9, /parent "Nope" of entity Line is not an entity of this file; name one of Order/);
+    refuses(file(...orderLines, ...child('Order', '{ n: { from: $index, type: integer }, order_id: string }')), 9, /declares field "order_id", which is its parent's key field/);
+    refuses(file(...orderLines, ...child('Order'), '  - name: Sub', '    table: subs', '    parent: Line', '    each: x', '    key: [m]', '    fields: { m: integer }'), 15, /parent "Line" of entity Sub is itself a child/);
+    refuses(file(...orderLines, ...child('Order').slice(0, 4), '    types: [x]', ...child('Order').slice(4)), 11, /is a child of Order: it follows its parent's events, so "types" does not apply/);
   });
 
   it('refuses duplicate entity names and duplicate tables', () => {
@@ -185,6 +263,11 @@ describe('the shipped example', () => {
     assert.deepEqual(defs.map((d) => [d.name, `${d.table.schema}.${d.table.name}`, d.types, d.key]), [
       ['Order', 'public.orders', ['order.created', 'order.updated'], ['order_id']],
       ['Customer', 'public.customers', ['customer.*'], ['customer_id']],
+      ['Invoice', 'public.invoices', ['invoice.issued', 'invoice.amended'], ['invoice_id']],
+      ['InvoiceLine', 'public.invoice_lines', [], ['line_no']],
+      ['CustomerProfile', 'public.customer_profiles', ['invoice.issued', 'profile.*'], ['customer_id']],
+      ['Payment', 'public.payments', ['payment.*'], []],
+      ['FirstInvoice', 'public.first_invoices', ['invoice.issued'], ['customer_id']],
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EntityMigrationError, newestPerKey, parseEntityFile, planEntityTable, upsertParameters, upsertStatement } from '../../src/entities/index.js';
-import type { EntityRow, ExistingColumn } from '../../src/entities/index.js';
+import { EntityMigrationError, deleteStatement, parseEntityFile, planEntityTable, writeStatement } from '../../src/entities/index.js';
+import type { ExistingColumn } from '../../src/entities/index.js';
 
 const [def] = parseEntityFile(
   `entities:
@@ -51,19 +51,58 @@ describe('planEntityTable', () => {
   });
 });
 
-describe('batch upsert', () => {
-  const row = (id: string, seq: number, total: number): EntityRow => ({ values: [id, total], messageId: `m${seq}`, eventType: 'order.created', streamSeq: seq });
+describe('indexes, exact types and keys by event id', () => {
+  const [ledger, customer] = parseEntityFile(
+    `entities:
+  - name: Ledger
+    table: ledger
+    types: [payment.*]
+    mode: append
+    fields:
+      amount: { type: decimal, precision: 12, scale: 2 }
+      account: { type: bigint, index: true }
+      day: { type: date }
+      ref: { type: uuid, unique: true }
+  - name: Customer
+    table: customers
+    types: [customer.*]
+    deletes: [customer.erased]
+    key: [customer_id]
+    fields:
+      customer_id: string
+`,
+    'ents.yaml',
+  );
 
-  it('keeps the highest sequence per key within a batch', () => {
-    const kept = newestPerKey(order, [row('a', 3, 1), row('b', 1, 2), row('a', 7, 3), row('a', 5, 4)]);
-    assert.deepEqual(kept.map((r) => [r.values[0], r.streamSeq]), [['a', 7], ['b', 1]]);
+  it('creates numeric, bigint, date and uuid columns, keyed by event id, with the declared indexes', () => {
+    const statements = planEntityTable(ledger!, null);
+    assert.match(statements[0]!, /"amount" numeric\(12,2\),\n {2}"account" bigint,\n {2}"day" date,\n {2}"ref" uuid,/);
+    assert.match(statements[0]!, /PRIMARY KEY \("_message_id"\)\n\)$/);
+    assert.deepEqual(statements.slice(1), [
+      'CREATE INDEX IF NOT EXISTS "ledger_account_idx" ON "public"."ledger" ("account")',
+      'CREATE UNIQUE INDEX IF NOT EXISTS "ledger_ref_key" ON "public"."ledger" ("ref")',
+    ]);
   });
 
-  it('passes one array per field, then ids, types and sequences', () => {
-    const statement = upsertStatement(order);
-    assert.deepEqual(statement.arrayTypes, ['text[]', 'double precision[]', 'uuid[]', 'text[]', 'bigint[]']);
-    assert.deepEqual(upsertParameters(order, [row('a', 3, 1), row('b', 4, 2)]), [['a', 'b'], [1, 2], ['m3', 'm4'], ['order.created', 'order.created'], [3, 4]]);
-    assert.match(statement.text, /ON CONFLICT \("order_id"\) DO UPDATE SET "total" = EXCLUDED\."total", "_message_id" = EXCLUDED\."_message_id"/);
-    assert.match(statement.text, /WHERE t\."_stream_seq" <= EXCLUDED\."_stream_seq"$/);
+  it('refuses a decimal whose digits changed', () => {
+    const columns: ExistingColumn[] = [
+      { column_name: 'amount', data_type: 'numeric', numeric_precision: 10, numeric_scale: 2 },
+      { column_name: 'account', data_type: 'bigint' },
+      { column_name: 'day', data_type: 'date' },
+      { column_name: 'ref', data_type: 'uuid' },
+      ...system,
+    ];
+    assert.throws(() => planEntityTable(ledger!, columns), /column "amount" is numeric\(10,2\) but field "amount" is now declared decimal \(numeric\(12,2\)\)/);
+  });
+
+  it('appends by event id: a redelivery or replay of the same event re-applies, another event never overwrites', () => {
+    const statement = writeStatement(ledger!);
+    assert.match(statement.text, /ON CONFLICT \("_message_id"\) DO UPDATE SET .*\nWHERE t\."_message_id" = EXCLUDED\."_message_id"$/);
+    assert.deepEqual(statement.arrayTypes, ['numeric[]', 'bigint[]', 'date[]', 'uuid[]', 'uuid[]', 'text[]', 'bigint[]']);
+  });
+
+  it('keeps tombstones out of a write and records them on a delete', () => {
+    assert.match(writeStatement(customer!).text, /WHERE NOT EXISTS \(SELECT 1 FROM sluice\.entity_tombstones d WHERE d\.table_name = 'customers' AND d\.key = jsonb_build_array\(u\."customer_id"\) AND d\.stream_seq > u\._stream_seq\)/);
+    assert.match(deleteStatement(customer!, []).text, /INSERT INTO sluice\.entity_tombstones AS s/);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { entityTypeScript, parseEntityFile } from '../../src/entities/index.js';
+import { SHOP_ENTITIES } from './fixtures-shop.js';
 
 const defs = parseEntityFile(
   `entities:
@@ -69,6 +70,38 @@ export { ok, byType, badStatus, missing };
       const program = ts.createProgram([join(dir, 'lib.d.ts'), join(dir, 'use.ts')], options);
       const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
       assert.deepEqual(problems, []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('nests path fields, puts children in their parent as arrays, and intersects entities sharing a type', async () => {
+    const shop = entityTypeScript(parseEntityFile(SHOP_ENTITIES, 'shop.yaml'));
+    assert.match(shop, /export interface Order \{\n {2}order_id: string;\n {2}customer\?: \{\n {4}id\?: string \| null;\n {4}currency\?: string \| null;\n {2}\} \| null;\n/);
+    assert.match(shop, /\n {2}total\?: number \| string \| null;/);
+    assert.match(shop, /\n {2}lines\?: Array<OrderLine> \| null;/);
+    assert.match(shop, /export interface OrderLine \{\n {2}sku: string;/);
+    assert.match(shop, /"order\.created": Order & Customer & FirstTouch;/);
+    assert.doesNotMatch(shop, /channel|total_cents|received_by/, 'constants, expressions and attributes are not read from the data');
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-types-'));
+    try {
+      await writeFile(join(dir, 'entities.ts'), shop);
+      await writeFile(
+        join(dir, 'use.ts'),
+        `import type { EntityEventTypes } from './entities.js';
+const created: EntityEventTypes['order.created'] = { order_id: 'o', total: '12.50', customer: { id: 'c', email: 'a@b.c' }, lines: [{ sku: 'a', qty: 1 }] };
+// @ts-expect-error a line needs its sku
+const noSku: EntityEventTypes['order.created'] = { order_id: 'o', lines: [{ qty: 1 }] };
+export { created, noSku };
+`,
+      );
+      await writeFile(
+        join(dir, 'lib.d.ts'),
+        'interface Array<T> { length: number; [n: number]: T } interface Boolean {} interface CallableFunction {} interface Function {} interface IArguments {} interface NewableFunction {} interface Number {} interface Object {} interface RegExp {} interface String {}\n',
+      );
+      const options = { strict: true, noEmit: true, noLib: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [] };
+      const program = ts.createProgram([join(dir, 'lib.d.ts'), join(dir, 'use.ts')], options);
+      assert.deepEqual(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

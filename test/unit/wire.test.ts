@@ -19,6 +19,8 @@ const full: EventEnvelope = {
   time: '2026-11-25T06:00:00.000Z',
   receivedAt: '2026-11-25T06:00:00.123Z',
   data: encoder.encode('{"a":1}'),
+  dataContentType: 'text/plain; charset=utf-8',
+  dataSchema: 'https://schemas.example/order.json',
   originId: 'origin-1',
   entity: 'Order',
   traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
@@ -26,7 +28,7 @@ const full: EventEnvelope = {
 };
 
 test('the header block reader decodes what the MsgHdrs reader decodes', () => {
-  const minimal: EventEnvelope = { id: 'id-1', type: 't.x', source: '/s', time: full.time, receivedAt: full.receivedAt, data: full.data };
+  const minimal: EventEnvelope = { id: 'id-1', type: 't.x', source: '/s', time: full.time, receivedAt: full.receivedAt, data: full.data, dataContentType: 'application/json' };
   for (const envelope of [full, minimal]) {
     for (const replay of [undefined, { originalSeq: 7, replayId: 'r-1' }]) {
       const h = envelopeHeaders(envelope, replay);
@@ -64,7 +66,7 @@ test('a message without an event id is not a Sluice event', () => {
 });
 
 test('the encoded header block is byte for byte the block MsgHdrs encodes', () => {
-  const minimal: EventEnvelope = { id: 'id-1', type: 't.x', source: ' /padded ', time: full.time, receivedAt: full.receivedAt, data: full.data };
+  const minimal: EventEnvelope = { id: 'id-1', type: 't.x', source: ' /padded ', time: full.time, receivedAt: full.receivedAt, data: full.data, dataContentType: 'application/json' };
   // An extension named like a header Sluice sets replaces it in MsgHdrs; the encoder hands that case to MsgHdrs.
   const clashing: EventEnvelope = { ...minimal, extensions: { type: 'other', tenant: 'acme' } };
   for (const envelope of [full, minimal, clashing]) {
@@ -76,8 +78,8 @@ test('the encoded header block is byte for byte the block MsgHdrs encodes', () =
 
 test('the encoder refuses what MsgHdrs refuses, with the same message', () => {
   const broken: EventEnvelope[] = [
-    { id: 'id-1', type: 't.x', source: '/s\r\nInjected: 1', time: full.time, receivedAt: full.receivedAt, data: full.data },
-    { id: 'id-1', type: 't.x', source: '/s', time: full.time, receivedAt: full.receivedAt, data: full.data, extensions: { 'bad name': 'x' } },
+    { id: 'id-1', type: 't.x', source: '/s\r\nInjected: 1', time: full.time, receivedAt: full.receivedAt, data: full.data, dataContentType: 'application/json' },
+    { id: 'id-1', type: 't.x', source: '/s', time: full.time, receivedAt: full.receivedAt, data: full.data, dataContentType: 'application/json', extensions: { 'bad name': 'x' } },
   ];
   for (const envelope of broken) {
     const viaMsgHdrs = (() => {

@@ -2,7 +2,7 @@
 // (GET /ingest/status/{id}), and replay with a confirmation.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { SluiceApiError, sluice, type MessageStatus, type ReplayAccepted, type StoredEvent } from '../api.js';
+import { SluiceApiError, sluice, type EntityRowRef, type MessageStatus, type ReplayAccepted, type StoredEvent } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ReplayProgress } from '../components/replay-progress.js';
 import { StatusBadge } from '../components/status-badge.js';
@@ -145,6 +145,7 @@ export function EventDetail({ id, canReplay = true }: { id: string; canReplay?: 
           ) : (
             !error && <p class="muted">Loading…</p>
           )}
+          {status?.rows !== undefined && status.rows.length > 0 && <RowsWritten rows={status.rows} />}
         </section>
         <section class="panel" aria-labelledby="attributes-title">
           <h2 id="attributes-title">Attributes</h2>
@@ -208,5 +209,39 @@ export function EventDetail({ id, canReplay = true }: { id: string; canReplay?: 
         </p>
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** SQL that reads one entity row, for a reader to paste into psql. */
+function rowQuery(row: EntityRowRef): string {
+  const literal = (v: unknown): string => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+  const where = Object.entries(row.key)
+    .map(([column, value]) => `${column} = ${literal(value)}`)
+    .join(' AND ');
+  return `SELECT * FROM ${row.table} WHERE ${where};`;
+}
+
+/** The rows an event wrote or deleted, each with the query that reads it. */
+function RowsWritten({ rows }: { rows: EntityRowRef[] }) {
+  return (
+    <div data-testid="event-rows">
+      <h3>Rows written</h3>
+      <ul class="rows-written">
+        {rows.map((row) => (
+          <li key={`${row.table}:${JSON.stringify(row.key)}`}>
+            <span class="mono">{row.table}</span>{' '}
+            <span class="mono muted">
+              {Object.entries(row.key)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(', ')}
+            </span>
+            {row.deleted === true && <span class="muted"> (deleted)</span>}
+            <code class="mono break" title="Read it with SQL">
+              {rowQuery(row)}
+            </code>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -37,6 +37,7 @@ export function Events({ route, deadLetters = false, canReplay = true }: EventsP
       until: params.get('until') ?? undefined,
       // The gateway judges a status from the address (400 naming the parameter).
       status: deadLetters ? 'failed' : ((params.get('status') ?? undefined) as MessageState | undefined),
+      data: params.get('data') ?? undefined,
     }),
     [params.toString(), deadLetters, defaultSince],
   );
@@ -304,6 +305,8 @@ function FilterForm({ params, basePath, deadLetters, defaultSince }: FilterFormP
   const [since, setSince] = useState(toLocalInput(params.get('since') ?? undefined));
   const [until, setUntil] = useState(toLocalInput(params.get('until') ?? undefined));
   const [status, setStatus] = useState(params.get('status') ?? '');
+  const [data, setData] = useState(params.get('data') ?? '');
+  const dataProblem = jsonProblem(data);
   // Open on wide screens; on a phone the list comes first and the filters fold away.
   const [open] = useState(() => params.size > 0 || window.matchMedia('(min-width: 641px)').matches);
   return (
@@ -315,12 +318,14 @@ function FilterForm({ params, basePath, deadLetters, defaultSince }: FilterFormP
       aria-label="Filter events"
       onSubmit={(event) => {
         event.preventDefault();
+        if (dataProblem !== null) return;
         navigate(basePath, {
           type: type.trim() || undefined,
           source: source.trim() || undefined,
           since: fromLocalInput(since),
           until: fromLocalInput(until),
           status: deadLetters ? undefined : status || undefined,
+          data: data.trim() || undefined,
         });
       }}
     >
@@ -338,6 +343,21 @@ function FilterForm({ params, basePath, deadLetters, defaultSince }: FilterFormP
       <label class="field">
         <span>Source</span>
         <input type="text" placeholder="/sluice" value={source} onInput={(e) => setSource(e.currentTarget.value)} spellcheck={false} />
+      </label>
+      <label class="field">
+        <span>Data contains</span>
+        <input
+          type="search"
+          placeholder='{"customer":"c-42"}'
+          value={data}
+          onInput={(e) => setData(e.currentTarget.value)}
+          spellcheck={false}
+          aria-invalid={dataProblem !== null}
+          aria-describedby="data-hint"
+        />
+        <small id="data-hint" class="muted">
+          {dataProblem ?? 'JSON the event data contains'}
+        </small>
       </label>
       <label class="field">
         <span>Received from</span>
@@ -380,4 +400,15 @@ function FilterForm({ params, basePath, deadLetters, defaultSince }: FilterFormP
     </form>
     </details>
   );
+}
+
+/** Why the data filter is not JSON, or null (empty is no filter). */
+function jsonProblem(text: string): string | null {
+  if (text.trim() === '') return null;
+  try {
+    JSON.parse(text);
+    return null;
+  } catch {
+    return 'Not JSON: write it like {"customer":"c-42"}';
+  }
 }

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../envelope/index.js';
+import { DATA_CONTENT_TYPE, type EventEnvelope } from '../../envelope/index.js';
 import type { ReplayMark } from '../port.js';
 
 /** How one message is kept in the log (msgpack through lmdb). Short keys: it is written per event. */
@@ -43,7 +43,9 @@ export function storedEnvelope(envelope: EventEnvelope): StoredEnvelope {
     source: envelope.source,
     time: envelope.time,
     receivedAt: envelope.receivedAt,
+    dataContentType: envelope.dataContentType,
   };
+  if (envelope.dataSchema !== undefined) out.dataSchema = envelope.dataSchema;
   if (envelope.subject !== undefined) out.subject = envelope.subject;
   if (envelope.originId !== undefined) out.originId = envelope.originId;
   if (envelope.entity !== undefined) out.entity = envelope.entity;
@@ -59,5 +61,6 @@ export function toStoredMessage(envelope: EventEnvelope, msgId: string, ts: numb
 }
 
 export function envelopeOf(stored: { readonly e: StoredEnvelope; readonly d: Uint8Array }): EventEnvelope {
-  return { ...stored.e, data: stored.d };
+  // Logs written before content types were kept hold JSON.
+  return { ...stored.e, dataContentType: (stored.e.dataContentType as string | undefined) ?? DATA_CONTENT_TYPE, data: stored.d };
 }

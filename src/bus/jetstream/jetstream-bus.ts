@@ -329,7 +329,11 @@ class JetStreamBus implements BusPort {
   private decode(m: JsMsg): DecodedMessage {
     const { subjectPrefix, stream } = this.options.streams;
     const storedAt = () => storedTime(m);
-    const raw = (): EventEnvelope => rawEnvelope({ subject: m.subject, seq: m.seq, data: m.data, storedAtMs: Math.floor(Number(m.info.timestampNanos) / 1e6) }, stream, subjectPrefix);
+    const raw = (): EventEnvelope => rawEnvelope(
+        { subject: m.subject, seq: m.seq, data: m.data, storedAtMs: Math.floor(Number(m.info.timestampNanos) / 1e6), contentType: m.headers?.get(HEADER.contentType) },
+        stream,
+        subjectPrefix,
+      );
     let decoded;
     try {
       const block = rawHeaderBlock(m);
@@ -425,7 +429,7 @@ class JetStreamBus implements BusPort {
       // Headers that cannot be read: the worker takes it as a raw message, and so does the lookup.
     }
     const originalSeq = decoded?.replay?.originalSeq ?? seq;
-    let envelope = decoded?.envelope ?? rawEnvelope({ subject: stored.subject, seq, data: stored.data, storedAtMs: stored.time.getTime() }, stream, subjectPrefix);
+    let envelope = decoded?.envelope ?? rawEnvelope({ subject: stored.subject, seq, data: stored.data, storedAtMs: stored.time.getTime(), contentType: stored.header?.get(HEADER.contentType) }, stream, subjectPrefix);
     if (!isUuid(envelope.id)) envelope = { ...envelope, id: rawMessageId(stream, originalSeq), originId: envelope.originId ?? envelope.id };
     return envelope.id === id ? { envelope, seq: originalSeq } : null;
   }
@@ -557,6 +561,7 @@ function deadLetterHeaders(envelope: EventEnvelope): MsgHdrs {
       time: clean(envelope.time),
       receivedAt: clean(envelope.receivedAt),
       data: envelope.data,
+      dataContentType: clean(envelope.dataContentType),
     };
     if (envelope.subject !== undefined) copy.subject = clean(envelope.subject);
     if (envelope.originId !== undefined) copy.originId = clean(envelope.originId);

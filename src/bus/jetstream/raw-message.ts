@@ -1,5 +1,6 @@
 import { v5 as uuidV5 } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
+import { rawContentType } from './wire.js';
 
 /** Namespace of the ids given to messages published to the stream without Sluice's headers (by a raw NATS client). */
 export const RAW_MESSAGE_NAMESPACE = '8f7c1b5e-3a14-4d6f-b0a2-5c9e7d31f604';
@@ -10,7 +11,11 @@ export function rawMessageId(stream: string, seq: number): string {
 }
 
 /** An event published to the stream by a raw NATS client, without Sluice's headers: archived all the same. */
-export function rawEnvelope(m: { subject: string; seq: number; data: Uint8Array; storedAtMs: number }, stream: string, subjectPrefix: string): EventEnvelope {
+export function rawEnvelope(
+  m: { subject: string; seq: number; data: Uint8Array; storedAtMs: number; contentType?: string | undefined },
+  stream: string,
+  subjectPrefix: string,
+): EventEnvelope {
   const receivedAt = new Date(m.storedAtMs).toISOString();
   return {
     id: rawMessageId(stream, m.seq),
@@ -19,6 +24,7 @@ export function rawEnvelope(m: { subject: string; seq: number; data: Uint8Array;
     time: receivedAt,
     receivedAt,
     data: m.data,
+    dataContentType: rawContentType(m.contentType),
   };
 }
 

@@ -1,11 +1,12 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import type { EventEnvelope } from '../../envelope/index.js';
+import { DATA_CONTENT_TYPE, mediaTypeEssence, type EventEnvelope } from '../../envelope/index.js';
 import type { ReplayMark } from '../port.js';
 
 /**
- * How an event is carried in a NATS message: the CloudEvents attributes in headers
- * (CloudEvents NATS binding), the data's JSON bytes as the payload. The gateway, the worker
+ * How an event is carried in a NATS message: the CloudEvents NATS binding's binary mode,
+ * the attributes in headers (`datacontenttype` as `content-type`), the data's exact bytes as
+ * the payload. The gateway, the worker
  * and the bus library all read and write this one format.
  */
 export const HEADER = {
@@ -17,6 +18,7 @@ export const HEADER = {
   subject: 'ce-subject',
   time: 'ce-time',
   contentType: 'content-type',
+  dataSchema: 'ce-dataschema',
   originId: 'ce-originid',
   traceparent: 'traceparent',
   receivedAt: 'sluice-received-at',
@@ -51,7 +53,10 @@ function envelopeHeaderPairs(envelope: EventEnvelope, replay?: ReplayMark): stri
     envelope.time,
     HEADER.receivedAt,
     envelope.receivedAt,
+    HEADER.contentType,
+    envelope.dataContentType,
   ];
+  if (envelope.dataSchema !== undefined) pairs.push(HEADER.dataSchema, envelope.dataSchema);
   if (envelope.subject !== undefined) pairs.push(HEADER.subject, envelope.subject);
   if (envelope.originId !== undefined) pairs.push(HEADER.originId, envelope.originId);
   if (envelope.entity !== undefined) pairs.push(HEADER.entity, envelope.entity);
@@ -170,6 +175,8 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   let time = '';
   let receivedAt = '';
   let subjectAttr = '';
+  let contentType = '';
+  let dataSchema = '';
   let originId = '';
   let entity = '';
   let traceparent = '';
@@ -198,6 +205,12 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
         continue;
       case HEADER.subject:
         subjectAttr ||= value;
+        continue;
+      case HEADER.contentType:
+        contentType ||= value;
+        continue;
+      case HEADER.dataSchema:
+        dataSchema ||= value;
         continue;
       case HEADER.originId:
         originId ||= value;
@@ -234,7 +247,10 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
     time: time || receivedAt,
     receivedAt,
     data,
+    // Messages published before content types were carried hold JSON.
+    dataContentType: contentType || DATA_CONTENT_TYPE,
   };
+  if (dataSchema !== '') envelope.dataSchema = dataSchema;
   // Assigned, not spread in: a spread of an empty object per absent attribute, per message, showed in the worker's profile.
   if (subjectAttr !== '') envelope.subject = subjectAttr;
   if (originId !== '') envelope.originId = originId;
@@ -246,6 +262,11 @@ function decodePairs(pairs: readonly string[], data: Uint8Array, subject: string
   const originalSeq = Number(replaySeq);
   if (!Number.isSafeInteger(originalSeq) || originalSeq <= 0) return { envelope, problem: `its ${HEADER.replaySeq} header is not a stream sequence: "${replaySeq.slice(0, 40)}"` };
   return { envelope, replay: replayTarget === '' ? { originalSeq, replayId } : { originalSeq, replayId, target: replayTarget } };
+}
+
+/** The content type of a message a plain NATS client published: its `content-type` header, else JSON (what Sluice assumed before). */
+export function rawContentType(header: string | undefined): string {
+  return header !== undefined && mediaTypeEssence(header) !== null ? header : DATA_CONTENT_TYPE;
 }
 
 /**

@@ -13,6 +13,7 @@ Options:
   --source S               only events from this source
   --since TIME             received at or after TIME: RFC 3339, or a duration back (15m, 2h, 7d)
   --until TIME             received before TIME
+  --data JSON              only events whose JSON data contains JSON: '{"customer":"c-42"}'
   --limit N                events per page, 1-1000 (default 100)
   --cursor C               start where an earlier page ended (its next_cursor)
   --all                    follow the pages to the end
@@ -25,12 +26,13 @@ Options:
 const GATEWAY_DEFAULT_LIMIT = 100;
 
 /** Reads the filter options shared by `events` and `tail`. */
-export function filterFrom(values: { type?: string; source?: string; since?: string; until?: string }, now = Date.now()): ListFilter {
+export function filterFrom(values: { type?: string; source?: string; since?: string; until?: string; data?: string }, now = Date.now()): ListFilter {
   const filter: ListFilter = {};
   if (values.type !== undefined) filter.type = values.type;
   if (values.source !== undefined) filter.source = values.source;
   if (values.since !== undefined) filter.since = parseTimeArg('since', values.since, now);
   if (values.until !== undefined) filter.until = parseTimeArg('until', values.until, now);
+  if (values.data !== undefined) filter.data = dataArg(values.data);
   return filter;
 }
 
@@ -46,6 +48,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
         source: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        data: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
         all: { type: 'boolean', default: false },
@@ -84,4 +87,14 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     }
     return 0;
   });
+}
+
+/** `--data` is JSON text, checked here so a typo is a usage error rather than a round trip. */
+function dataArg(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--data: not JSON (${(error as Error).message.slice(0, 80)}); quote it like --data '{"customer":"c-42"}'`);
+  }
+  return text;
 }

@@ -1,13 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { EventEnvelope } from '../../envelope/index.js';
+import { DATA_CONTENT_TYPE, binaryAttributes, buildEnvelope, type EventEnvelope } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { PublishAck } from '../../bus/index.js';
 import type { GatewayContext } from '../context.js';
-import { requireMediaType } from '../content-type.js';
-import { checkJsonBytes, checkJsonText } from '../json-body.js';
+import { dataContentTypeOf, requireMediaType } from '../content-type.js';
+import { toSluiceError } from '../error-reply.js';
+import { publishBatch } from '../publish-batch.js';
 import { checkKeyAllowsType } from '../keys/index.js';
-import { buildEnvelope, headerAttributes } from '../request-envelope.js';
 import { acceptedMessageSchema, batchResultSchema, errorSchema } from './schemas.js';
 
 const DEFAULT_TYPE = 'ingest.message';
@@ -40,18 +39,25 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
     '/ingest/message',
     {
       schema: {
-        summary: 'Send one message (any JSON); entity hint from ?entity= or X-Entity-Type',
+        summary: 'Send one message, of any content type (JSON is checked as JSON), kept byte for byte; entity hint from ?entity= or X-Entity-Type',
         tags: ['ingest'],
+        consumes: ['*/*'],
         querystring: ingestQuerySchema,
         response: { 202: acceptedMessageSchema },
       },
     },
     async (request, reply) => {
-      requireMediaType(request, ['application/json'], 'send the message as application/json');
       const { type, entity } = hints(request);
-      const body = request.body as Buffer;
-      const dataText = checkJsonBytes(body);
-      const envelope = buildEnvelope({ ...headerAttributes(request.headers), type, dataText, data: body, receivedAt: new Date().toISOString(), ...(entity !== undefined ? { entity } : {}) });
+      const { specversion: _specversion, ceType: _ceType, ...attributes } = binaryAttributes(request.headers);
+      const envelope = buildEnvelope({
+        ...attributes,
+        type,
+        data: request.body as Buffer,
+        dataContentType: dataContentTypeOf(request),
+        dataLabel: 'the body',
+        receivedAt: new Date().toISOString(),
+        ...(entity !== undefined ? { entity } : {}),
+      });
       checkKeyAllowsType(request, type);
       await context.publisher.publish({ envelope });
       context.metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
@@ -75,8 +81,7 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
       const { type, entity } = hints(request);
       // Every line has the ?type= of the request: a type the key may not send refuses the batch whole.
       checkKeyAllowsType(request, type);
-      const attributes = headerAttributes(request.headers);
-      const { idempotencyKey, ...shared } = attributes;
+      const { specversion: _specversion, ceType: _ceType, idempotencyKey, ...shared } = binaryAttributes(request.headers);
       const body = request.body as Buffer;
       if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
       // Lines are found as byte ranges of the body: each event's data is a view of the body's
@@ -89,50 +94,44 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
         throw new SluiceError('batch_too_large', `the batch has ${nonEmpty} lines; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
       }
       const receivedAt = new Date().toISOString();
-      const results: Array<{ line: number; message_id?: string; error?: { code: string; message: string } }> = [];
-      const toPublish: Array<{ index: number; envelope: EventEnvelope }> = [];
+      const lines: number[] = [];
+      const built: Array<EventEnvelope | SluiceError> = [];
       for (let k = 0; k < ranges.length; k += 3) {
         const start = ranges[k]!;
         const end = ranges[k + 1]!;
         if (end === start) continue;
         const i = ranges[k + 2]!;
+        lines.push(i + 1);
         try {
-          const dataText = checkJsonText(body.toString('utf8', start, end), `line ${i + 1}`);
-          const envelope = buildEnvelope({
-            ...shared,
-            type,
-            dataText,
-            data: body.subarray(start, end),
-            receivedAt,
-            ...(entity !== undefined ? { entity } : {}),
-            ...(idempotencyKey !== undefined ? { idempotencyKey: `${idempotencyKey}/${i + 1}` } : {}),
-          });
-          toPublish.push({ index: results.length, envelope });
-          results.push({ line: i + 1, message_id: envelope.id });
+          built.push(
+            buildEnvelope({
+              ...shared,
+              type,
+              data: body.subarray(start, end),
+              // Each line of an NDJSON batch is a JSON document.
+              dataContentType: DATA_CONTENT_TYPE,
+              receivedAt,
+              label: `line ${i + 1}`,
+              dataLabel: `line ${i + 1}`,
+              ...(entity !== undefined ? { entity } : {}),
+              ...(idempotencyKey !== undefined ? { idempotencyKey: `${idempotencyKey}/${i + 1}` } : {}),
+            }),
+          );
         } catch (error) {
-          const e = error instanceof SluiceError ? error : new SluiceError('invalid_json', String(error));
-          results.push({ line: i + 1, error: { code: e.code, message: e.message } });
+          built.push(toSluiceError(error));
         }
       }
-      let busFailed = false;
-      if (toPublish.length > 0) {
-        const acks = await context.publisher.publishMany(toPublish.map((p) => ({ envelope: p.envelope })));
-        acks.forEach((ack: PublishAck | Error, k) => {
-          if (!(ack instanceof Error)) return;
-          const e = ack instanceof SluiceError ? ack : new SluiceError('bus_unavailable', ack.message);
-          if (e.code === 'bus_unavailable') busFailed = true;
-          const slot = results[toPublish[k]!.index]!;
-          results[toPublish[k]!.index] = { line: slot.line, error: { code: e.code, message: e.message } };
-        });
-      }
-      const accepted = results.filter((r) => r.message_id !== undefined).length;
+      const outcome = await publishBatch(context.publisher, built);
+      const results: Array<{ line: number; message_id?: string; error?: { code: string; message: string } }> = outcome.entries.map((e, k) =>
+        'ack' in e ? { line: lines[k]!, message_id: e.envelope.id } : { line: lines[k]!, error: { code: e.error.code, message: e.error.message } },
+      );
+      const accepted = outcome.accepted;
       const rejected = results.length - accepted;
       context.metrics.batchEvents.observe({ endpoint: '/ingest/batch' }, results.length);
       if (accepted > 0) context.metrics.eventsAccepted.inc({ endpoint: '/ingest/batch' }, accepted);
       for (const r of results) if (r.error !== undefined) context.metrics.eventsRejected.inc({ endpoint: '/ingest/batch', code: r.error.code });
-      const status = accepted > 0 ? 202 : busFailed ? 503 : 400;
-      if (status === 503) reply.header('retry-after', '1');
-      return reply.code(status).send({ accepted, rejected, results });
+      if (outcome.status === 503) reply.header('retry-after', '1');
+      return reply.code(outcome.status).send({ accepted, rejected, results });
     },
   );
 }

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { eventTimeUtc, typePatternProblem } from '../../envelope/index.js';
+import { checkJsonText, eventTimeUtc, isRfc3339, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { MessageState } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
 import { cloudEventJson } from '../cloudevent-json.js';
-import { isRfc3339 } from '../request-envelope.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
 interface ListQuery {
@@ -15,9 +14,11 @@ interface ListQuery {
   limit?: string;
   cursor?: string;
   status?: string;
+  data?: string;
 }
 
-const KNOWN = new Set(['type', 'source', 'since', 'until', 'limit', 'cursor', 'status']);
+const KNOWN = new Set(['type', 'source', 'since', 'until', 'limit', 'cursor', 'status', 'data']);
+const MAX_DATA_FILTER = 4096;
 const STATES = new Set(['accepted', 'processing', 'persisted', 'failed']);
 
 /**
@@ -42,6 +43,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
             limit: { type: 'string', description: '1-1000, default 100' },
             cursor: { type: 'string', description: 'next_cursor of the previous page' },
             status: { type: 'string', description: 'only events with this status: processing, persisted or failed' },
+            data: { type: 'string', description: 'a JSON document the event\'s data must contain (PostgreSQL @>), like {"customer":"c-42"}' },
           },
         },
       },
@@ -49,7 +51,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
     async (request, reply) => {
       const q = request.query;
       for (const name of Object.keys(q)) {
-        if (!KNOWN.has(name)) throw new SluiceError('invalid_parameter', `unknown parameter "${name.slice(0, 40)}"; use type, source, since, until, limit, cursor or status`);
+        if (!KNOWN.has(name)) throw new SluiceError('invalid_parameter', `unknown parameter "${name.slice(0, 40)}"; use type, source, since, until, limit, cursor, status or data`);
       }
       if (q.type !== undefined) {
         const problem = typePatternProblem(q.type);
@@ -66,6 +68,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
         limit = /^\d{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
         if (!(limit >= 1 && limit <= 1000)) throw new SluiceError('invalid_parameter', `limit: "${q.limit.slice(0, 20)}" is not a whole number from 1 to 1000`);
       }
+      if (q.data !== undefined) checkDataFilter(q.data);
       if (q.source !== undefined && q.source.length > 1000) throw new SluiceError('invalid_parameter', 'source: longer than 1000 characters');
       const afterSeq = q.cursor === undefined ? 0 : decodeCursor(q.cursor);
       const lag = await context.bus.consumerLag(context.config.worker.consumer);
@@ -85,6 +88,7 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
           ...(q.since !== undefined ? { since: eventTimeUtc(q.since) } : {}),
           ...(q.until !== undefined ? { until: eventTimeUtc(q.until) } : {}),
           ...(q.status !== undefined ? { status: q.status as MessageState } : {}),
+          ...(q.data !== undefined ? { data: q.data } : {}),
         });
       } catch (error) {
         throw new SluiceError('store_unavailable', 'the database is unavailable; retry shortly', { cause: error, retryAfterSeconds: 2 });
@@ -95,4 +99,14 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
       return reply.send(`{"events":[${events.map(cloudEventJson).join(',')}],"next_cursor":${JSON.stringify(encodeCursor(last))}}`);
     },
   );
+}
+
+/** The data filter must be a JSON document jsonb takes; anything else is the client's mistake, not a 500. */
+function checkDataFilter(text: string): void {
+  if (text.length > MAX_DATA_FILTER) throw new SluiceError('invalid_parameter', `data: longer than ${MAX_DATA_FILTER} characters`);
+  try {
+    checkJsonText(text, 'data');
+  } catch (error) {
+    throw new SluiceError('invalid_parameter', `data: ${(error as Error).message.replace(/^data /, '')}; send a JSON document like {"customer":"c-42"}`);
+  }
 }

@@ -54,6 +54,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
         processed_at: value.processedAt,
         attempts: value.attempts,
         error: value.error,
+        rows: value.rows,
       };
     }
     const found = answer.onBus;
@@ -66,6 +67,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       processed_at: null,
       attempts: 0,
       error: null,
+      rows: [],
     };
   };
   const statusRoute = { schema: { summary: "An event's processing status", tags: ['look up'], params: idParamsSchema, response: { 200: statusSchema } } };
@@ -74,13 +76,39 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
 
   app.get<{ Params: { id: string } }>(
     '/events/:id',
-    { schema: { summary: 'The stored event as a structured CloudEvent (data included)', tags: ['look up'], params: idParamsSchema } },
+    {
+      schema: {
+        summary: 'The event as a structured CloudEvent: JSON data as sent in "data", text as a "data" string, anything else as "data_base64"',
+        tags: ['look up'],
+        params: idParamsSchema,
+        produces: ['application/cloudevents+json'],
+      },
+    },
     async (request, reply) => {
       const id = request.params.id;
       const answer = await findAccepted<StoredEvent>(context, id, () => context.store.getEvent(id));
       reply.type('application/cloudevents+json; charset=utf-8');
       if ('stored' in answer) return reply.send(cloudEventJson(answer.stored));
       return reply.send(cloudEventJsonFromEnvelope(answer.onBus.envelope, answer.onBus.seq));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/events/:id/data',
+    {
+      schema: {
+        summary: "The event's data: the exact bytes the producer sent, with their Content-Type",
+        tags: ['look up'],
+        params: idParamsSchema,
+        produces: ['*/*'],
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.id;
+      const answer = await findAccepted<StoredEvent>(context, id, () => context.store.getEvent(id));
+      const { data, dataContentType } = 'stored' in answer ? answer.stored : answer.onBus.envelope;
+      reply.type(dataContentType);
+      return reply.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     },
   );
 }

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { eventTimeUtc, isEventId, typePatternProblem } from '../../envelope/index.js';
+import { checkJsonBytes, eventTimeUtc, isEventId, isRfc3339, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { ReplaySelector } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
 import { requireMediaType } from '../content-type.js';
-import { checkJsonBytes } from '../json-body.js';
-import { isRfc3339 } from '../request-envelope.js';
 import { idParamsSchema } from './schemas.js';
 import { subscriptionNameProblem } from '../../subscriptions/index.js';
 

@@ -64,8 +64,17 @@ export const statusSchema = {
     processed_at: { type: ['string', 'null'] },
     attempts: { type: 'integer' },
     error: { type: ['string', 'null'] },
+    rows: {
+      type: 'array',
+      description: 'The entity rows the event wrote or deleted, by table and key',
+      items: {
+        type: 'object',
+        properties: { table: { type: 'string' }, key: { type: 'object', additionalProperties: true }, deleted: { type: 'boolean' } },
+        required: ['table', 'key'],
+      },
+    },
   },
-  required: ['message_id', 'status', 'type', 'entity_type', 'received_at', 'processed_at', 'attempts', 'error'],
+  required: ['message_id', 'status', 'type', 'entity_type', 'received_at', 'processed_at', 'attempts', 'error', 'rows'],
 } as const;
 
 export const idParamsSchema = {

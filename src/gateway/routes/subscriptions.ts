@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isEventId } from '../../envelope/index.js';
+import { checkJsonBytes, isEventId } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { DeliveryRecord, DeliveryState } from '../../store/index.js';
 import {
@@ -16,7 +16,6 @@ import {
 } from '../../subscriptions/index.js';
 import type { GatewayContext } from '../context.js';
 import { requireMediaType } from '../content-type.js';
-import { checkJsonBytes } from '../json-body.js';
 import { idParamsSchema } from './schemas.js';
 
 const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'delivered', 'failed'];

@@ -53,6 +53,16 @@ export class CopyTextWriter {
     return this;
   }
 
+  /** A bytea value, in the hex form (`\\x…`, its backslash escaped for COPY text). */
+  bytea(bytes: Uint8Array): this {
+    this.reserve(3 + bytes.length * 2);
+    this.buffer[this.length++] = BACKSLASH;
+    this.buffer[this.length++] = BACKSLASH;
+    this.buffer[this.length++] = 0x78;
+    this.length += this.buffer.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'), this.length, 'latin1');
+    return this;
+  }
+
   /** Ends a column (tab) or, with `last`, the row (newline). */
   next(last = false): this {
     this.reserve(1);

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../sql-client.js';
+import type { RowReference } from '../../entities/index.js';
 import type { MessageState, MessageStatusRecord } from '../port.js';
 import { isoTime } from './archive.js';
 import { copyValue as v } from './copy-text.js';
@@ -11,10 +12,12 @@ export interface StatusRow {
   readonly receivedAt: string;
   readonly streamSeq: number;
   readonly error: string | null;
+  /** JSON text of the entity rows the event wrote (`RowReference[]`), or null. */
+  readonly rowsText: string | null;
 }
 
 function columns(rows: readonly StatusRow[]): unknown[][] {
-  const c: unknown[][] = [[], [], [], [], [], [], []];
+  const c: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const r of rows) {
     c[0]!.push(r.id);
     c[1]!.push(r.status);
@@ -23,20 +26,21 @@ function columns(rows: readonly StatusRow[]): unknown[][] {
     c[4]!.push(r.receivedAt);
     c[5]!.push(r.streamSeq);
     c[6]!.push(r.error);
+    c[7]!.push(r.rowsText);
   }
   return c;
 }
 
-const UNNEST = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[])
-  AS v(id, status, type, entity_type, received_at, stream_seq, error)`;
+const UNNEST = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::text[], $8::jsonb[])
+  AS v(id, status, type, entity_type, received_at, stream_seq, error, rows)`;
 
 /** Inserts final statuses for events seen for the first time; returns the ids that were new. */
 export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   if (tx.copyFrom !== undefined && (await copyNewStatuses(tx, tx.copyFrom.bind(tx), rows))) return new Set(rows.map((r) => r.id));
   const { rows: inserted } = await tx.query<{ message_id: string }>(
-    `INSERT INTO sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, attempts, processed_at)
-     SELECT id, status, type, entity_type, received_at, stream_seq, error, 1, now() FROM ${UNNEST}
+    `INSERT INTO sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at)
+     SELECT id, status, type, entity_type, received_at, stream_seq, error, rows, 1, now() FROM ${UNNEST}
      ON CONFLICT (message_id) DO NOTHING
      RETURNING message_id`,
     columns(rows),
@@ -55,11 +59,11 @@ const UNIQUE_VIOLATION = '23505';
 async function copyNewStatuses(tx: SqlExecutor, copyFrom: (sql: string, body: string) => Promise<void>, rows: readonly StatusRow[]): Promise<boolean> {
   let body = '';
   for (const r of rows) {
-    body += `${v(r.id)}\t${v(r.status)}\t${v(r.type)}\t${v(r.entityType)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.error)}\t1\tnow\n`;
+    body += `${v(r.id)}\t${v(r.status)}\t${v(r.type)}\t${v(r.entityType)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.error)}\t${v(r.rowsText)}\t1\tnow\n`;
   }
   await tx.query('SAVEPOINT sluice_new_statuses');
   try {
-    await copyFrom('COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, attempts, processed_at) FROM STDIN', body);
+    await copyFrom('COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body);
   } catch (error) {
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     await tx.query('ROLLBACK TO SAVEPOINT sluice_new_statuses');
@@ -84,7 +88,7 @@ export async function updateStatuses(tx: SqlExecutor, rows: readonly StatusRow[]
   if (rows.length === 0) return;
   await tx.query(
     `UPDATE sluice.message_status s
-       SET status = v.status, entity_type = v.entity_type, error = v.error, attempts = s.attempts + 1, processed_at = now()
+       SET status = v.status, entity_type = v.entity_type, error = v.error, rows = v.rows, attempts = s.attempts + 1, processed_at = now()
      FROM ${UNNEST}
      WHERE s.message_id = v.id`,
     columns(rows),
@@ -104,7 +108,8 @@ export interface AttemptRow extends StatusRow {
  */
 export async function recordAttempts(tx: SqlExecutor, rows: readonly AttemptRow[]): Promise<Map<string, number>> {
   if (rows.length === 0) return new Map();
-  const params = columns(rows);
+  // The first seven columns (an attempt writes no entity rows), then the failing sequence.
+  const params = columns(rows).slice(0, 7);
   params.push(rows.map((r) => r.failingSeq));
   const { rows: result } = await tx.query<{ message_id: string; failed_attempts: number }>(
     `INSERT INTO sluice.message_status AS s (message_id, status, type, entity_type, received_at, stream_seq, error, attempts, failed_attempts, failing_seq)
@@ -147,11 +152,12 @@ interface StatusRecordRow {
   processed_at: Date | string | null;
   attempts: number;
   error: string | null;
+  rows: RowReference[] | null;
 }
 
 export async function selectStatus(tx: SqlExecutor, id: string): Promise<MessageStatusRecord | null> {
   const { rows } = await tx.query<StatusRecordRow>(
-    'SELECT message_id, status, type, entity_type, received_at, processed_at, attempts, error FROM sluice.message_status WHERE message_id = $1',
+    'SELECT message_id, status, type, entity_type, received_at, processed_at, attempts, error, rows FROM sluice.message_status WHERE message_id = $1',
     [id],
   );
   const row = rows[0];
@@ -165,5 +171,6 @@ export async function selectStatus(tx: SqlExecutor, id: string): Promise<Message
     processedAt: row.processed_at === null ? null : isoTime(row.processed_at),
     attempts: Number(row.attempts),
     error: row.error,
+    rows: row.rows ?? [],
   };
 }
