@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { jsonTextProblem } from './json-text.js';
 import { isJsonEssence, isTextEssence, mediaTypeEssence } from './media-type.js';
 
 /** How an event's data reads in the JSON event format: JSON as itself, text as a string, the rest as base64. */
@@ -53,6 +54,10 @@ export function dataAsJson(bytes: Uint8Array, dataContentType: string): Uint8Arr
   const essence = mediaTypeEssence(dataContentType);
   if (essence === null) return null;
   if (isJsonEssence(essence)) return bytes.length === 0 ? null : bytes;
-  if (essence === FORM) return encoder.encode(JSON.stringify(formFields(bytes)));
+  if (essence === FORM) {
+    // A field may decode to what jsonb refuses (`%00` is U+0000): the bytes are still kept, only the queryable copy is left out.
+    const text = JSON.stringify(formFields(bytes));
+    return jsonTextProblem(text) === null ? encoder.encode(text) : null;
+  }
   return null;
 }

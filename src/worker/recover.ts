@@ -57,7 +57,7 @@ export async function recoverLostWrites(options: RecoveryOptions): Promise<Recov
   return { read, restored };
 }
 
-/** Writes a page; an event that cannot be written now is left to its delivery (if unacknowledged) and logged. */
+/** Writes a page; an event the database refuses is settled as failed, as the worker settles it. */
 async function writeAgain({ store, logger, isOutage }: RecoveryOptions, items: WriteItem[]): Promise<number> {
   const count = (outcomes: ReadonlyArray<{ duplicate: boolean }>): number => outcomes.filter((o) => !o.duplicate).length;
   try {
@@ -70,7 +70,12 @@ async function writeAgain({ store, logger, isOutage }: RecoveryOptions, items: W
         written += count(await store.writeBatch([item]));
       } catch (error) {
         if (isOutage(error)) throw error;
-        logger.error({ id: item.envelope.id, seq: item.seq, err: asError(error).message }, 'an event read back from the bus could not be written again');
+        // Acknowledged already, so the bus will not hand it over again: settle it here (it was
+        // settled as failed before the loss, and its dead letter was published then), so its
+        // status never goes missing.
+        const reason = asError(error).message;
+        logger.error({ id: item.envelope.id, seq: item.seq, err: reason }, 'an event read back from the bus could not be written again; settled as failed');
+        await store.settleFailed({ ...item, failure: item.failure ?? `the database refused the event: ${reason}` });
       }
     }
     return written;

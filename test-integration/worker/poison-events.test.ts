@@ -68,6 +68,7 @@ describe('a poison event never stalls anything (JetStream + PostgreSQL)', { time
       data: JSON.stringify({ gauge_id: 'g-2', reading: 'not a number', pad: 'x'.repeat(MAX_PAYLOAD - 400) }),
       headers: {},
     },
+    { what: 'data labelled JSON that is not JSON', layer: 'archive row', id: newEventId(), type: 'mix.notjson', data: 'not json', headers: {} },
     { what: 'a replay mark that is no sequence', layer: 'decoding', id: newEventId(), type: 'mix.mark', data: '{}', headers: { 'sluice-replay-seq': 'abc', 'sluice-replay-id': newEventId() } },
     { what: 'no time of receipt', layer: 'decoding', id: newEventId(), type: 'mix.bare', data: '{"ok":true}', headers: { 'sluice-received-at': null }, persists: true },
   ];

@@ -15,6 +15,12 @@ import type { StorePort } from '../../src/store/index.js';
 import type { SqlClient } from '../../src/store/sql-client.js';
 import { attributeText, deepJsonText, jsonText, numberText, timeText } from './storable-arbitraries.js';
 
+/** An exponent PostgreSQL 15's numeric refuses before it looks at the digits (INT_MAX/2 or beyond). */
+function beyondPg15Exponent(number: string): boolean {
+  const exponent = /[eE][+-]?(\d+)$/.exec(number)?.[1];
+  return exponent !== undefined && BigInt(exponent) >= 1_073_741_823n;
+}
+
 export interface DifferentialTarget {
   readonly store: StorePort;
   readonly sql: SqlClient;
@@ -68,7 +74,11 @@ export function storableDifferential(database: string, open: () => Promise<Diffe
       await fc.assert(
         fc.asyncProperty(numberText, async (n) => {
           const refused = numberProblem(n.replace(/^-/, '')) !== null;
-          assert.equal(refused, !(await pgTakes(n, 'jsonb')), `${n.slice(0, 60)}… (${n.length} characters): check ${refused ? 'refuses' : 'accepts'}`);
+          const takes = await pgTakes(n, 'jsonb');
+          // PGlite is a newer PostgreSQL that takes exponents of 2^30-1 and beyond with a zero
+          // mantissa (0e1073741823); PostgreSQL 15 refuses them outright, and the check keeps to 15.
+          if (refused && takes && database === 'PGlite' && beyondPg15Exponent(n)) return;
+          assert.equal(refused, !takes, `${n.slice(0, 60)}… (${n.length} characters): check ${refused ? 'refuses' : 'accepts'}`);
         }),
         { numRuns: RUNS * 2 },
       );

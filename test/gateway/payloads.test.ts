@@ -266,4 +266,42 @@ describe('payloads of any content type, kept byte for byte (embedded bus and dat
     assert.equal(body.results[1]!.error?.code, 'invalid_json');
     assert.equal((await request(`${p.url}/events/${body.results[0]!.message_id!}/data`)).text, '{"b":2, "a":1}');
   });
+
+  it('gives each NDJSON line its own id when the request carries a ce-id (every line stored, none dropped as a repeat)', async () => {
+    const send = () => request(`${p.url}/ingest/batch?type=payload.celines`, { body: '{"n":1}\n{"n":2}\n{"n":3}', headers: { 'content-type': 'application/x-ndjson', 'ce-id': 'batch-7', 'ce-source': '/shop' } });
+    const first = (await send()).json() as { accepted: number; results: Array<{ message_id: string }> };
+    assert.equal(first.accepted, 3);
+    const ids = first.results.map((r) => r.message_id);
+    assert.equal(new Set(ids).size, 3, 'three distinct ids');
+    for (const [i, id] of ids.entries()) {
+      await archived(id);
+      assert.equal((await request(`${p.url}/events/${id}/data`)).text, `{"n":${i + 1}}`);
+    }
+    // The same request again is a repeat of each line, not new events.
+    const again = (await send()).json() as { results: Array<{ message_id: string }> };
+    assert.deepEqual(again.results.map((r) => r.message_id), ids);
+  });
+
+  it('stores a form post whose fields jsonb cannot hold (%00) with its bytes, and settles it persisted', async () => {
+    const body = Buffer.from('a=%00&b=ok');
+    const answer = await request(`${p.url}/events/payload.form0`, { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(answer.status, 202);
+    const id = answer.json().id as string;
+    await archived(id);
+    assert.deepEqual((await request(`${p.url}/events/${id}/data`)).bytes, body);
+  });
+
+  it('archives text whose source is /nats as it came (the source names no adapter)', async () => {
+    const answer = await request(`${p.url}/events/payload.natssource`, { body: 'just text', headers: { 'content-type': 'text/plain', 'ce-source': '/nats' } });
+    assert.equal(answer.status, 202);
+    const id = answer.json().id as string;
+    await archived(id);
+    assert.equal((await request(`${p.url}/events/${id}/data`)).text, 'just text');
+  });
+
+  it('answers a listing by a source no event can have (a NUL) with 400, not 503', async () => {
+    const answer = await request(`${p.url}/events?source=%00`);
+    assert.equal(answer.status, 400);
+    assert.equal((answer.json().error as { code: string }).code, 'invalid_parameter');
+  });
 });

@@ -81,7 +81,7 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
       const { type, entity } = hints(request);
       // Every line has the ?type= of the request: a type the key may not send refuses the batch whole.
       checkKeyAllowsType(request, type);
-      const { specversion: _specversion, ceType: _ceType, idempotencyKey, ...shared } = binaryAttributes(request.headers);
+      const { specversion: _specversion, ceType: _ceType, idempotencyKey, cloudEventId, ...shared } = binaryAttributes(request.headers);
       const body = request.body as Buffer;
       if (!isUtf8(body)) throw new SluiceError('invalid_json', 'the body is not valid UTF-8');
       // Lines are found as byte ranges of the body: each event's data is a view of the body's
@@ -115,6 +115,8 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
               dataLabel: `line ${i + 1}`,
               ...(entity !== undefined ? { entity } : {}),
               ...(idempotencyKey !== undefined ? { idempotencyKey: `${idempotencyKey}/${i + 1}` } : {}),
+              // A ce-id names the request, not each line: line n is `ID/n`, as an Idempotency-Key's lines are (one id for every line would store only the first).
+              ...(cloudEventId !== undefined ? { cloudEventId: `${cloudEventId}/${i + 1}` } : {}),
             }),
           );
         } catch (error) {

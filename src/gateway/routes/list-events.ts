@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { checkJsonText, eventTimeUtc, isRfc3339, typePatternProblem } from '../../envelope/index.js';
+import { attributeTextProblem, checkJsonText, eventTimeUtc, isRfc3339, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { MessageState } from '../../store/index.js';
 import type { GatewayContext } from '../context.js';
@@ -69,7 +69,11 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
         if (!(limit >= 1 && limit <= 1000)) throw new SluiceError('invalid_parameter', `limit: "${q.limit.slice(0, 20)}" is not a whole number from 1 to 1000`);
       }
       if (q.data !== undefined) checkDataFilter(q.data);
-      if (q.source !== undefined && q.source.length > 1000) throw new SluiceError('invalid_parameter', 'source: longer than 1000 characters');
+      if (q.source !== undefined) {
+        // The same rule as the attribute at the door: a value no event can have (a NUL, a control character) is the client's mistake, not a 503.
+        const problem = q.source.length > 1000 ? 'longer than 1000 characters' : attributeTextProblem('source', q.source);
+        if (problem !== null) throw new SluiceError('invalid_parameter', `source: ${problem}`);
+      }
       const afterSeq = q.cursor === undefined ? 0 : decodeCursor(q.cursor);
       const lag = await context.bus.consumerLag(context.config.worker.consumer);
       if (lag === null) {
