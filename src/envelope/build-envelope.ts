@@ -76,6 +76,8 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
   if (input.extensions !== undefined) {
     for (const name of Object.keys(input.extensions)) {
       if (!EXTENSION_NAME.test(name)) throw new EnvelopeError('invalid_cloudevent', `${label}: "${name.slice(0, 40)}" is not a CloudEvents extension name (lower-case letters and digits)`);
+      // Sluice keeps the producer's own id there: a producer's originid would take its place.
+      if (name === 'originid') throw new EnvelopeError('invalid_cloudevent', `${label}: the extension "originid" is where Sluice keeps the producer's own id; send your id as the event's "id"`);
     }
   }
   const source = input.source ?? DEFAULT_SOURCE;

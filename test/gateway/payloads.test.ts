@@ -299,6 +299,19 @@ describe('payloads of any content type, kept byte for byte (embedded bus and dat
     assert.equal((await request(`${p.url}/events/${id}/data`)).text, 'just text');
   });
 
+  it('keeps the producer\'s id in originid: a structured originid extension is refused, a binary ce-originid ignored', async () => {
+    const structured = await request(`${p.url}/events`, {
+      body: JSON.stringify({ specversion: '1.0', id: 'mine', source: '/shop', type: 'payload.origin', originid: 'other', data: {} }),
+      headers: { 'content-type': 'application/cloudevents+json' },
+    });
+    assert.equal(structured.status, 400);
+    assert.equal((structured.json().error as { code: string }).code, 'invalid_cloudevent');
+    // Binary mode reads ce-originid as Sluice's own header, never as the producer's extension.
+    const binary = await request(`${p.url}/events/payload.origin`, { body: '{}', headers: { 'content-type': 'application/json', 'ce-id': 'mine', 'ce-originid': 'other' } });
+    assert.equal(binary.status, 202);
+    assert.equal((await archived(binary.json().id as string)).originid, 'mine');
+  });
+
   it('answers a listing by a source no event can have (a NUL) with 400, not 503', async () => {
     const answer = await request(`${p.url}/events?source=%00`);
     assert.equal(answer.status, 400);
