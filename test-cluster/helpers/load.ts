@@ -16,6 +16,16 @@ export interface LoadResult {
   readonly unexpected: string[];
   /** Longest time any one request took to be answered. */
   readonly slowestAnswerMs: number;
+  /** Every answer: which gateway (index in `gateways`), its status, when the request was sent and answered. */
+  readonly answers: Answer[];
+}
+
+/** One HTTP answer a load client got. */
+export interface Answer {
+  readonly gateway: number;
+  readonly status: number;
+  readonly sentAt: number;
+  readonly answeredAt: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,12 +51,14 @@ export async function runLoad(options: {
   let unavailable = 0;
   let connectionErrors = 0;
   let slowestAnswerMs = 0;
+  const answers: Answer[] = [];
   const client = async (c: number): Promise<void> => {
     for (let n = 0; !options.until(); n++) {
       const key = `load-${c}-${n}`;
       sent++;
       for (let attempt = 0; Date.now() < options.giveUpAt(); attempt++) {
-        const gateway = options.gateways[(c + n + attempt) % options.gateways.length]!;
+        const index = (c + n + attempt) % options.gateways.length;
+        const gateway = options.gateways[index]!;
         const started = Date.now();
         try {
           const response = await fetch(`${gateway.url}/events/${options.type}`, {
@@ -57,6 +69,7 @@ export async function runLoad(options: {
           });
           const body = (await response.json()) as { id?: string };
           slowestAnswerMs = Math.max(slowestAnswerMs, Date.now() - started);
+          answers.push({ gateway: index, status: response.status, sentAt: started, answeredAt: Date.now() });
           if (response.status === 202 && body.id !== undefined) {
             acked.set(key, body.id);
             ackTimes.push(Date.now());
@@ -82,7 +95,7 @@ export async function runLoad(options: {
     }
   };
   await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
-  return { sent, acked, ackTimes, unavailable, connectionErrors, unexpected, slowestAnswerMs };
+  return { sent, acked, ackTimes, unavailable, connectionErrors, unexpected, slowestAnswerMs, answers };
 }
 
 /** The longest stretch between `from` and `to` in which no 202 was answered. */

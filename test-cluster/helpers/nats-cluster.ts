@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { freePort } from '../../test/helpers/nats.js';
+import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
 
 const NATS_SERVER = process.env.SLUICE_TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
 
@@ -28,16 +29,43 @@ export interface NatsCluster {
   node(name: string): ClusterNode;
   /** The `server_name` that leads the stream (JetStream stream info `cluster.leader`); waits for one. */
   streamLeader(stream: string, timeoutMs?: number): Promise<string>;
+  /**
+   * Cuts every cluster route between `name` and the other servers, both ways, and refuses new
+   * ones (a network partition; the server keeps running and keeps its clients). Needs
+   * `proxiedRoutes`.
+   */
+  isolate(name: string): void;
+  /** Lets every cut route connect again. */
+  heal(): void;
   /** Stops every server and removes the store dirs. */
   destroy(): Promise<void>;
 }
 
-/** Starts `size` clustered nats-servers with generated config files and free ports. */
-export async function startNatsCluster(size = 3, clusterName = `sluice_${process.pid}`): Promise<NatsCluster> {
+/**
+ * Starts `size` clustered nats-servers with generated config files and free ports. With
+ * `proxiedRoutes`, each server reaches each other one through its own TCP proxy (one per
+ * ordered pair), so a test can partition the cluster without stopping a server.
+ */
+export async function startNatsCluster(size = 3, clusterName = `sluice_${process.pid}`, options: { proxiedRoutes?: boolean } = {}): Promise<NatsCluster> {
   const root = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
-  const specs = [];
+  const specs: Array<{ name: string; port: number; routePort: number }> = [];
   for (let i = 1; i <= size; i++) specs.push({ name: `n${i}`, port: await freePort(), routePort: await freePort() });
-  const routes = specs.map((s) => `nats-route://127.0.0.1:${s.routePort}`);
+  const proxies: Array<{ from: string; to: string; proxy: TcpProxy }> = [];
+  if (options.proxiedRoutes === true) {
+    for (const from of specs) {
+      for (const to of specs) if (from !== to) proxies.push({ from: from.name, to: to.name, proxy: await startTcpProxy('127.0.0.1', to.routePort) });
+    }
+  }
+  // Servers tell each other their route address and connect to the ones they learn of; with
+  // proxied routes that address is a closed port, so every route goes through a proxy.
+  const unreachable = options.proxiedRoutes === true ? await freePort() : undefined;
+  const routesOf = (spec: (typeof specs)[number]): string[] =>
+    specs
+      .filter((other) => other !== spec)
+      .map((other) => {
+        const proxy = proxies.find((p) => p.from === spec.name && p.to === other.name)?.proxy;
+        return `nats-route://127.0.0.1:${proxy?.port ?? other.routePort}`;
+      });
   const nodes = specs.map((spec) => {
     const dir = join(root, spec.name);
     const storeDir = join(dir, 'store');
@@ -52,7 +80,9 @@ export async function startNatsCluster(size = 3, clusterName = `sluice_${process
         `cluster {`,
         `  name: ${clusterName}`,
         `  listen: 127.0.0.1:${spec.routePort}`,
-        `  routes: [${routes.filter((r) => !r.endsWith(`:${spec.routePort}`)).join(', ')}]`,
+        `  routes: [${routesOf(spec).join(', ')}]`,
+        // ...and clients are not told of the other servers, so a client stays on the side it was given.
+        ...(unreachable === undefined ? [] : [`  advertise: "127.0.0.1:${unreachable}"`, '  no_advertise: true']),
         `}`,
         '',
       ].join('\n'),
@@ -87,8 +117,16 @@ export async function startNatsCluster(size = 3, clusterName = `sluice_${process
         await nc.close();
       }
     },
+    isolate(name) {
+      if (proxies.length === 0) throw new Error('isolate() needs a cluster started with proxiedRoutes');
+      for (const p of proxies) if (p.from === name || p.to === name) p.proxy.cut();
+    },
+    heal() {
+      for (const p of proxies) p.proxy.restore();
+    },
     async destroy() {
       await Promise.all(nodes.map((n) => n.kill()));
+      await Promise.all(proxies.map((p) => p.proxy.close()));
       rmSync(root, { recursive: true, force: true });
     },
   };
