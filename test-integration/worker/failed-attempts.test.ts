@@ -4,17 +4,8 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 import { readDeadLetters, waitReplayDone, waitSettled, writeEntityFile } from '../../test/helpers/flows.js';
+import { GAUGE_ENTITIES } from './gauge-entities.js';
 
-const ENTITIES = `
-entities:
-  - name: Gauge
-    table: gauges
-    types: ["gauge.*"]
-    key: [gauge_id]
-    fields:
-      gauge_id: { type: string, required: true }
-      reading: { type: integer }
-`;
 
 type Row = { status: string; attempts: number; failed_attempts: number; error: string | null };
 
@@ -26,7 +17,7 @@ describe('failed attempts are counted apart from deliveries', { timeout: 120_000
     db = await createTestDatabase();
     // The worker's statements give up after 400 ms: a row held by another session fails its write (57014), a transient error.
     const url = `${db.url}?options=${encodeURIComponent('-c statement_timeout=400')}`;
-    p = await startTestPipeline({ db: { ...db, url }, env: { SLUICE_ENTITIES: writeEntityFile(ENTITIES), SLUICE_MAX_DELIVER: '2' } });
+    p = await startTestPipeline({ db: { ...db, url }, env: { SLUICE_ENTITIES: writeEntityFile(GAUGE_ENTITIES), SLUICE_MAX_DELIVER: '2' } });
   });
   after(async () => {
     await p?.stop();

@@ -7,18 +7,9 @@ import { newEventId } from '../../src/envelope/index.js';
 import { startNatsServer, type NatsServer } from '../../test/helpers/nats.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 import { readDeadLetters, sendRecords, writeEntityFile } from '../../test/helpers/flows.js';
+import { GAUGE_ENTITIES } from './gauge-entities.js';
 
 const MAX_PAYLOAD = 16 * 1024;
-const ENTITIES = `
-entities:
-  - name: Gauge
-    table: gauges
-    types: ["gauge.*"]
-    key: [gauge_id]
-    fields:
-      gauge_id: { type: string, required: true }
-      reading: { type: integer }
-`;
 
 interface Poison {
   readonly what: string;
@@ -43,7 +34,7 @@ describe('a poison event never stalls anything (JetStream + PostgreSQL)', { time
     nats = await startNatsServer({ config: `max_payload: ${MAX_PAYLOAD}\n` });
     p = await startTestPipeline({
       natsUrl: nats.url,
-      env: { SLUICE_ENTITIES: writeEntityFile(ENTITIES), SLUICE_MAX_DELIVER: '3', SLUICE_WORKER_BATCH: '50' },
+      env: { SLUICE_ENTITIES: writeEntityFile(GAUGE_ENTITIES), SLUICE_MAX_DELIVER: '3', SLUICE_WORKER_BATCH: '50' },
     });
   });
   after(async () => {

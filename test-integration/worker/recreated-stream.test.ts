@@ -5,24 +5,15 @@ import { silentLogger } from '../../src/log/index.js';
 import { deleteStreams, SHARED_NATS_URL } from '../../test/helpers/nats.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 import { waitSettled, writeEntityFile } from '../../test/helpers/flows.js';
+import { GAUGE_ENTITIES } from './gauge-entities.js';
 
-const ENTITIES = `
-entities:
-  - name: Gauge
-    table: gauges
-    types: ["gauge.*"]
-    key: [gauge_id]
-    fields:
-      gauge_id: { type: string, required: true }
-      reading: { type: integer }
-`;
 
 /** A stream deleted while the database keeps what was written from it, then created again from sequence 1. */
 describe('a stream deleted and created again', { timeout: 120_000 }, () => {
   let p: TestPipeline;
   let again: Services | undefined;
   before(async () => {
-    p = await startTestPipeline({ env: { SLUICE_ENTITIES: writeEntityFile(ENTITIES) } });
+    p = await startTestPipeline({ env: { SLUICE_ENTITIES: writeEntityFile(GAUGE_ENTITIES) } });
   });
   after(async () => {
     await again?.stop().catch(() => undefined);
