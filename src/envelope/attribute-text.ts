@@ -1,5 +1,3 @@
-import type { EventEnvelope } from './envelope.js';
-
 /**
  * Attribute values travel as NATS header values and are stored in text columns. A header
  * value ends at CR or LF and loses whitespace at either end (nats.js trims it); PostgreSQL
@@ -29,19 +27,43 @@ export function attributeTextProblem(name: string, value: string): string | null
   return null;
 }
 
-/** An envelope's attributes, or those it will be built from (checked before an id is derived from them). */
-export type EnvelopeAttributes = Partial<Omit<EventEnvelope, 'data'>>;
+/**
+ * The attributes a producer sends, as the envelope names them. Sluice's own (`id`, `time` as
+ * normalised to UTC, `receivedAt`) need no check, nor does `type` (`eventTypeProblem` allows
+ * only letters, digits, `_`, `-` and dots).
+ */
+export interface ProducerAttributes {
+  readonly source?: string;
+  readonly subject?: string;
+  readonly originId?: string;
+  readonly dataSchema?: string;
+  readonly dataContentType?: string;
+  readonly entity?: string;
+  readonly traceparent?: string;
+  readonly extensions?: Readonly<Record<string, string>>;
+}
 
-/** Why the envelope's attributes cannot be carried and stored as they are, or null. */
-export function envelopeAttributesProblem(envelope: EnvelopeAttributes): string | null {
-  for (const [name, value] of Object.entries(envelope)) {
-    if (typeof value !== 'string') continue;
-    const problem = attributeTextProblem(name === 'originId' ? 'id' : name.toLowerCase(), value);
+/** Each producer attribute that travels as text, with the name an error message gives it. */
+const PRODUCER_TEXT = [
+  ['source', 'source'],
+  ['subject', 'subject'],
+  ['originId', 'id'],
+  ['dataSchema', 'dataschema'],
+  ['dataContentType', 'datacontenttype'],
+  ['entity', 'entity'],
+  ['traceparent', 'traceparent'],
+] as const satisfies ReadonlyArray<readonly [Exclude<keyof ProducerAttributes, 'extensions'>, string]>;
+
+/** Why the producer's attributes cannot be carried and stored as they are, or null. */
+export function producerAttributesProblem(attributes: ProducerAttributes): string | null {
+  for (const [key, name] of PRODUCER_TEXT) {
+    const value = attributes[key];
+    const problem = value === undefined ? null : attributeTextProblem(name, value);
     if (problem !== null) return problem;
   }
-  const sourceBytes = Buffer.byteLength(envelope.source ?? '');
+  const sourceBytes = Buffer.byteLength(attributes.source ?? '');
   if (sourceBytes > MAX_SOURCE_BYTES) return `source is ${sourceBytes} bytes; at most ${MAX_SOURCE_BYTES} are stored (it is indexed)`;
-  for (const [name, value] of Object.entries(envelope.extensions ?? {})) {
+  for (const [name, value] of Object.entries(attributes.extensions ?? {})) {
     const problem = attributeTextProblem(`extension ${name}`, value);
     if (problem !== null) return problem;
   }

@@ -1,13 +1,13 @@
 import { EnvelopeError } from './envelope-error.js';
 import { DEFAULT_SOURCE, type EventEnvelope } from './envelope.js';
-import { envelopeAttributesProblem } from './attribute-text.js';
+import { producerAttributesProblem } from './attribute-text.js';
 import { eventTimeProblem, eventTimeUtc } from './event-time.js';
 import { eventTypeProblem } from './event-type.js';
 import { idFromCloudEvent, idFromIdempotencyKey, newEventId } from './ids.js';
 import { checkJsonBytes } from './json-data.js';
 import { isJsonEssence, mediaTypeEssence } from './media-type.js';
 
-/** CloudEvents 1.0: extension names are lower-case letters and digits (20 characters is a SHOULD; 200 keeps headers bounded). */
+/** CloudEvents 1.0: extension names are lower-case letters and digits (20 characters is a SHOULD; 200 keeps headers bounded). The one rule for every mode. */
 const EXTENSION_NAME = /^[a-z0-9]{1,200}$/;
 /** An absolute URI, as `dataschema` must be: a scheme, then anything. */
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/;
@@ -106,7 +106,7 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
     ...(input.extensions !== undefined ? { extensions: input.extensions } : {}),
   };
   // Attribute values travel as NATS header values and are stored in text columns: both must keep them unchanged.
-  const problem = envelopeAttributesProblem(envelope);
+  const problem = producerAttributesProblem(envelope);
   if (problem !== null) throw new EnvelopeError('invalid_cloudevent', input.label === undefined ? problem : `${label}: ${problem}`);
   return envelope;
 }

@@ -12,7 +12,7 @@ export {
 export { idFromCloudEvent, idFromIdempotencyKey, isEventId, newEventId } from './ids.js';
 export { MAX_JSON_DEPTH, MAX_NUMERIC_FRACTION_DIGITS, MAX_NUMERIC_INTEGER_DIGITS, jsonTextProblem, numberProblem } from './json-text.js';
 export { eventTimeProblem, eventTimeUtc } from './event-time.js';
-export { MAX_SOURCE_BYTES, attributeTextProblem, envelopeAttributesProblem, type EnvelopeAttributes } from './attribute-text.js';
+export { MAX_SOURCE_BYTES, attributeTextProblem, producerAttributesProblem, type ProducerAttributes } from './attribute-text.js';
 export { checkJsonBytes, checkJsonText } from './json-data.js';
 export { isJsonContentType, isJsonEssence, isTextEssence, mediaTypeEssence, mediaTypeProblem } from './media-type.js';
 export { buildEnvelope, isRfc3339, type EnvelopeInput } from './build-envelope.js';

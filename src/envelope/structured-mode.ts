@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EnvelopeError } from './envelope-error.js';
-import type { EnvelopeInput } from './build-envelope.js';
+import { isExtensionName, type EnvelopeInput } from './build-envelope.js';
 import { DATA_CONTENT_TYPE } from './envelope.js';
 import { documentRange, elementRanges, memberRanges, type ValueRange } from './json-members.js';
 import { isJsonContentType } from './media-type.js';
@@ -75,7 +75,7 @@ function structuredInput(event: unknown, text: string, range: ValueRange, contex
   let traceparent = context.traceparent;
   for (const [name, value] of Object.entries(e)) {
     if (CORE.has(name)) continue;
-    if (!/^[a-z0-9]+$/.test(name)) throw invalid(label, `attribute "${name.slice(0, 40)}" is not a CloudEvents name (lower-case letters and digits)`);
+    if (!isExtensionName(name)) throw invalid(label, `attribute "${name.slice(0, 40)}" is not a CloudEvents name (lower-case letters and digits)`);
     const shown = extensionValue(value);
     if (shown === null) throw invalid(label, `extension "${name}" must be a string, a boolean or an integer`);
     if (name === 'traceparent') traceparent = shown;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeEnvelopeFromBlock, encodeEnvelopeHeaders } from '../../src/bus/jetstream/wire.js';
 import {
-  envelopeAttributesProblem,
+  producerAttributesProblem,
   eventTimeProblem,
   eventTimeUtc,
   jsonTextProblem,
@@ -125,7 +125,7 @@ export function storableDifferential(database: string, open: () => Promise<Diffe
       await fc.assert(
         fc.asyncProperty(fc.record({ source: attributeText, subject: attributeText, originId: attributeText, ext: attributeText }), async (a) => {
           const e = envelope({ source: a.source, subject: a.subject, originId: a.originId, extensions: { edge: a.ext } });
-          if (envelopeAttributesProblem(e) !== null) return;
+          if (producerAttributesProblem(e) !== null) return;
           accepted.attributes++;
           const decoded = decodeEnvelopeFromBlock(encodeEnvelopeHeaders(e), e.data, 'events.edge.diff', 'events');
           assert.ok(decoded !== null);

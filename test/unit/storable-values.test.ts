@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { attributeTextProblem, envelopeAttributesProblem, eventTimeProblem, eventTimeUtc, idFromIdempotencyKey, numberProblem } from '../../src/envelope/index.js';
+import { attributeTextProblem, producerAttributesProblem, eventTimeProblem, eventTimeUtc, idFromIdempotencyKey, numberProblem } from '../../src/envelope/index.js';
 
 describe('numbers PostgreSQL numeric holds (limits measured on PostgreSQL 15 and PGlite)', () => {
   const stored = ['1e-16383', '1.5e-16382', '1e131071', '0.1e131072', '0e99999999', '0', '1E+5', '123.456', '1e000000000000000000001', `0.${'0'.repeat(16382)}1`];
@@ -47,13 +47,18 @@ describe('attribute values a NATS header and a text column carry unchanged', () 
   it('accepts any other text', () => {
     for (const v of ['/a b', 'é😀', 'a:b;c=d', '\ufffe', '']) assert.equal(attributeTextProblem('source', v), null, v);
   });
-  it('checks every string attribute of an envelope, extensions and the length of the indexed source', () => {
+  it("checks every attribute a producer sends, extensions and the length of the indexed source; not Sluice's own", () => {
     const base = { id: 'i', type: 't', source: '/s', time: 't', receivedAt: 'r', data: new Uint8Array() };
-    assert.equal(envelopeAttributesProblem(base), null);
-    assert.match(envelopeAttributesProblem({ ...base, subject: 'a\nb' }) ?? '', /^subject/);
-    assert.match(envelopeAttributesProblem({ ...base, originId: 'a\nb' }) ?? '', /^id/);
-    assert.match(envelopeAttributesProblem({ ...base, extensions: { k: 'a\u0000' } }) ?? '', /^extension k/);
-    assert.match(envelopeAttributesProblem({ ...base, source: `/${'é'.repeat(1024)}` }) ?? '', /2048/);
+    assert.equal(producerAttributesProblem(base), null);
+    assert.match(producerAttributesProblem({ ...base, subject: 'a\nb' }) ?? '', /^subject/);
+    assert.match(producerAttributesProblem({ ...base, originId: 'a\nb' }) ?? '', /^id/);
+    assert.match(producerAttributesProblem({ ...base, extensions: { k: 'a\u0000' } }) ?? '', /^extension k/);
+    assert.match(producerAttributesProblem({ ...base, source: `/${'é'.repeat(1024)}` }) ?? '', /2048/);
+    assert.match(producerAttributesProblem({ ...base, dataSchema: 'https://x/ s ' }) ?? '', /^dataschema/);
+    assert.match(producerAttributesProblem({ ...base, dataContentType: 'text/plain\r' }) ?? '', /^datacontenttype/);
+    assert.match(producerAttributesProblem({ ...base, traceparent: ' 00-x' }) ?? '', /^traceparent/);
+    // id, time and receivedAt are Sluice's: whatever they hold, they are not the producer's to get wrong.
+    assert.equal(producerAttributesProblem({ ...base, id: 'a\nb', time: ' t', receivedAt: 'r\u0000' } as typeof base), null);
   });
 });
 

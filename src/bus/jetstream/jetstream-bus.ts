@@ -11,7 +11,6 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { validate as isUuid } from 'uuid';
 import type { EventEnvelope } from '../../envelope/index.js';
 import { deadLetterSubjectFor, subjectFor, typeMatches } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
@@ -34,7 +33,7 @@ import { RecentIds } from '../recent-ids.js';
 import { AckPublisher, type BatchItem } from './ack-publisher.js';
 import { connectToNats, type NatsConnectionSettings } from './connect.js';
 import { deadLetterStreamConfig, ensureStream, eventsStreamConfig, retryWhileForming, type StreamSettings } from './stream-setup.js';
-import { rawEnvelope, rawMessageId } from './raw-message.js';
+import { rawEnvelope, withStoredId } from './raw-message.js';
 import { readStream } from './stream-reader.js';
 import { StreamSearch } from './stream-search.js';
 import { HEADER, decodeEnvelope, type DecodedMessage, decodeEnvelopeFromBlock, encodeEnvelopeHeaders, envelopeHeaders, rawHeaderBlock } from './wire.js';
@@ -344,7 +343,7 @@ class JetStreamBus implements BusPort {
     if (decoded === null) return { envelope: raw() };
     const { envelope, replay, problem } = decoded;
     const read = {
-      envelope: isUuid(envelope.id) ? envelope : { ...envelope, id: rawMessageId(stream, replay?.originalSeq ?? m.seq), originId: envelope.originId ?? envelope.id },
+      envelope: withStoredId(envelope, stream, replay?.originalSeq ?? m.seq),
       ...(replay !== undefined ? { replay } : {}),
     };
     return problem === undefined ? read : { ...read, problem: `the message could not be read as an event: ${problem}` };
@@ -429,9 +428,9 @@ class JetStreamBus implements BusPort {
       // Headers that cannot be read: the worker takes it as a raw message, and so does the lookup.
     }
     const originalSeq = decoded?.replay?.originalSeq ?? seq;
-    let envelope = decoded?.envelope ?? rawEnvelope({ subject: stored.subject, seq, data: stored.data, storedAtMs: stored.time.getTime(), contentType: stored.header?.get(HEADER.contentType) }, stream, subjectPrefix);
-    if (!isUuid(envelope.id)) envelope = { ...envelope, id: rawMessageId(stream, originalSeq), originId: envelope.originId ?? envelope.id };
-    return envelope.id === id ? { envelope, seq: originalSeq } : null;
+    const envelope = decoded?.envelope ?? rawEnvelope({ subject: stored.subject, seq, data: stored.data, storedAtMs: stored.time.getTime(), contentType: stored.header?.get(HEADER.contentType) }, stream, subjectPrefix);
+    const named = withStoredId(envelope, stream, originalSeq);
+    return named.id === id ? { envelope: named, seq: originalSeq } : null;
   }
 
   async consumerLag(durable: string): Promise<ConsumerLag | null> {

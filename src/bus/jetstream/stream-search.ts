@@ -1,8 +1,7 @@
 import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { validate as isUuid } from 'uuid';
 import { SluiceError } from '../../errors/index.js';
 import { RecentIds } from '../recent-ids.js';
-import { rawMessageId } from './raw-message.js';
+import { storedMessageId } from './raw-message.js';
 import { readStream } from './stream-reader.js';
 import { HEADER, rawHeaderBlock } from './wire.js';
 
@@ -146,8 +145,7 @@ export class StreamSearch {
 function idOf(m: JsMsg, stream: string): string {
   const block = rawHeaderBlock(m);
   const id = block !== undefined ? idInHeaderBlock(block) : m.headers?.get(HEADER.id);
-  // A `ce-id` that is no UUID (a raw NATS publish) is replaced by the worker, as here.
-  return id !== undefined && isUuid(id) ? id : rawMessageId(stream, m.seq);
+  return storedMessageId(id, stream, m.seq);
 }
 
 const ID_LINE = Buffer.from(`\r\n${HEADER.id}:`);
