@@ -2,18 +2,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { BusPort } from '../bus/index.js';
-import type { SluiceConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
 import { answerClientError } from './client-error.js';
 import { accessHook, KeyRing, KeysFileWatcher, keyUsageHook, registerCors } from './keys/index.js';
-import type { GatewayContext } from './context.js';
 import { errorHandler, sendError, toSluiceError } from './error-reply.js';
 import { SluiceError } from '../errors/index.js';
 import { Publisher } from './publisher.js';
 import { Replayer } from './replayer.js';
 import { registerRequestLog } from './request-log.js';
+import { routeOptions, type GatewayConfig } from './route-options.js';
 import { collectRoutes, type RouteInfo } from './route-list.js';
 import { registerAuthKey } from './routes/auth-key.js';
 import { registerCloudEventsIngest } from './routes/cloudevents.js';
@@ -29,7 +28,8 @@ import { StoreHealth } from './store-health.js';
 export interface GatewayOptions {
   readonly bus: BusPort;
   readonly store: StorePort;
-  readonly config: SluiceConfig;
+  /** Only what the gateway reads: a whole `SluiceConfig` fits, and the routes get their part of it (`routeOptions`). */
+  readonly config: GatewayConfig;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;
   readonly version: string;
@@ -69,11 +69,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
   const storeHealth = new StoreHealth(options.store, (connected) => options.metrics.databaseUp.set(connected ? 1 : 0));
-  const context: GatewayContext = {
-    ...options,
-    publisher: new Publisher(options.bus, config.http.maxInflight, options.metrics),
-    replayer: new Replayer(options.bus, options.store, options.logger, config.worker.consumer),
-  };
+  const replayer = new Replayer(options.bus, options.store, options.logger, config.worker.consumer);
+  const given = routeOptions(
+    {
+      bus: options.bus,
+      store: options.store,
+      metrics: options.metrics,
+      logger: options.logger,
+      version: options.version,
+      publisher: new Publisher(options.bus, config.http.maxInflight, options.metrics),
+      replayer,
+      storeHealth,
+    },
+    config,
+  );
 
   // Bodies of every content type arrive as bytes: the ingest routes keep them as the event's
   // data, checking JSON once; a route that needs one type (replay's JSON) says so with a 415.
@@ -86,10 +95,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     done();
   });
 
-  app.setErrorHandler(errorHandler(context));
+  app.setErrorHandler(errorHandler(given.observe));
   app.setNotFoundHandler((request, reply) => sendError(reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`)));
   const routes = collectRoutes(app);
-  registerRequestLog(app, context);
+  registerRequestLog(app, given.observe);
   const keysOn = config.http.apiKeys.length > 0 || config.http.keysFile !== null;
   const ring = KeyRing.fromEnvironment(config.http.apiKeys);
   const keysFile = config.http.keysFile === null ? undefined : new KeysFileWatcher(config.http.keysFile, (keys) => ring.replaceFileKeys(keys), options.logger);
@@ -112,14 +121,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerTypedIngest(app, context);
-  registerCloudEventsIngest(app, context);
-  registerMessageIngest(app, context);
-  registerLookups(app, context);
-  registerListEvents(app, context);
-  registerReplay(app, context);
-  registerSubscriptions(app, context);
-  registerOperate(app, context, storeHealth);
+  registerTypedIngest(app, given.typedIngest);
+  registerCloudEventsIngest(app, given.cloudEventsIngest);
+  registerMessageIngest(app, given.messageIngest);
+  registerLookups(app, given.lookups);
+  registerListEvents(app, given.listEvents);
+  registerReplay(app, given.replay);
+  registerSubscriptions(app, given.subscriptions);
+  registerOperate(app, given.operate);
   registerAuthKey(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const plugin of options.plugins ?? []) await plugin(app);
@@ -136,7 +145,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       keysFile?.stop();
       storeHealth.stop();
       await app.close();
-      await context.replayer.drain(REPLAY_STOP_TIMEOUT_MS);
+      await replayer.drain(REPLAY_STOP_TIMEOUT_MS);
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeError } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
-import type { GatewayContext } from './context.js';
+import type { Logger } from '../log/index.js';
+import type { SluiceMetrics } from '../metrics/index.js';
 
 /** Maps anything a route or Fastify throws to Sluice's error shape; client mistakes never become 5xx. */
 export function toSluiceError(error: unknown): SluiceError {
@@ -34,17 +35,17 @@ export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply
   return reply.code(error.status).type('application/json').send(error.toJSON());
 }
 
-export function errorHandler(context: GatewayContext) {
+export function errorHandler({ logger, metrics }: { readonly logger: Logger; readonly metrics: SluiceMetrics }) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const mapped = toSluiceError(error);
     const endpoint = request.routeOptions.url ?? 'unknown';
     if (mapped.status >= 500 && mapped.code !== 'bus_unavailable' && mapped.code !== 'store_unavailable') {
-      context.logger.error({ err: error, url: request.url, method: request.method }, 'request failed');
+      logger.error({ err: error, url: request.url, method: request.method }, 'request failed');
     } else if (mapped.status >= 500) {
-      context.logger.warn({ code: mapped.code, url: request.url }, mapped.message);
+      logger.warn({ code: mapped.code, url: request.url }, mapped.message);
     }
     if (request.method === 'POST' && (endpoint.startsWith('/events') || endpoint.startsWith('/ingest'))) {
-      context.metrics.eventsRejected.inc({ endpoint, code: mapped.code });
+      metrics.eventsRejected.inc({ endpoint, code: mapped.code });
     }
     return sendError(reply, mapped);
   };

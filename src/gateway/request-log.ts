@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { GatewayContext } from './context.js';
+import type { Logger } from '../log/index.js';
+import type { SluiceMetrics } from '../metrics/index.js';
 
 const EVENT_ID = /"(?:id|message_id)":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"/;
 
@@ -8,8 +9,8 @@ const EVENT_ID = /"(?:id|message_id)":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
  * logs one line per request: method, route, status, duration and the event id it answered with.
  * The route is the pattern (`/events/:type`), never the raw URL, so labels stay few.
  */
-export function registerRequestLog(app: FastifyInstance, context: GatewayContext): void {
-  const debug = context.logger.isLevelEnabled('debug');
+export function registerRequestLog(app: FastifyInstance, { logger, metrics }: { readonly logger: Logger; readonly metrics: SluiceMetrics }): void {
+  const debug = logger.isLevelEnabled('debug');
   const eventIds = new WeakMap<FastifyRequest, string>();
   if (debug) {
     app.addHook('onSend', async (request, reply, payload) => {
@@ -22,10 +23,10 @@ export function registerRequestLog(app: FastifyInstance, context: GatewayContext
   }
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    context.metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
     if (debug) {
       const eventId = eventIds.get(request);
-      context.logger.debug(
+      logger.debug(
         { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ...(eventId !== undefined ? { event_id: eventId } : {}) },
         'request',
       );

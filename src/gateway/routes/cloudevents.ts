@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { PublishAck } from '../../bus/index.js';
 import { EnvelopeError, binaryAttributes, buildEnvelope, readStructuredBatch, readStructuredEvent, type EventEnvelope } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf, mediaType } from '../content-type.js';
 import { toSluiceError } from '../error-reply.js';
+import type { BatchIngestOptions } from '../ingest-options.js';
 import { publishBatch } from '../publish-batch.js';
 import { checkKeyAllowsType, typeNotAllowedError } from '../keys/index.js';
 import { acceptedEventSchema, errorSchema } from './schemas.js';
@@ -18,7 +18,7 @@ type Accepted = { id: string; type: string; status: 'accepted'; time: string; se
 const batchSchema = { type: 'array', items: { anyOf: [acceptedEventSchema, errorSchema] } } as const;
 
 /** POST /events: CloudEvents structured mode (one or a batch) and binary mode (any content type). */
-export function registerCloudEventsIngest(app: FastifyInstance, context: GatewayContext): void {
+export function registerCloudEventsIngest(app: FastifyInstance, { publisher, metrics, maxBatchEvents }: BatchIngestOptions): void {
   app.post(
     '/events',
     {
@@ -42,12 +42,12 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
       if (type === BATCH) {
         const inputs = readStructuredBatch(body, { receivedAt });
         if (inputs.length === 0) throw new SluiceError('empty_batch', 'the batch is empty');
-        if (inputs.length > context.config.http.maxBatchEvents) {
-          throw new SluiceError('batch_too_large', `the batch has ${inputs.length} events; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
+        if (inputs.length > maxBatchEvents) {
+          throw new SluiceError('batch_too_large', `the batch has ${inputs.length} events; MAX_BATCH_EVENTS allows ${maxBatchEvents}`);
         }
         const built = inputs.map((input) => (input instanceof EnvelopeError ? toSluiceError(input) : tryBuild(() => allowedEnvelope(buildEnvelope(input), typeNotAllowedError(request, input.type)))));
-        const outcome = await publishBatch(context.publisher, built);
-        if (outcome.accepted > 0) context.metrics.eventsAccepted.inc({ endpoint: '/events' }, outcome.accepted);
+        const outcome = await publishBatch(publisher, built);
+        if (outcome.accepted > 0) metrics.eventsAccepted.inc({ endpoint: '/events' }, outcome.accepted);
         if (outcome.status === 503) reply.header('retry-after', '1');
         return reply.code(outcome.status).send(outcome.entries.map((e) => ('ack' in e ? accepted(e.envelope, e.ack) : e.error.toJSON())));
       }
@@ -77,8 +77,8 @@ export function registerCloudEventsIngest(app: FastifyInstance, context: Gateway
         envelope = buildEnvelope({ ...attributes, type: ceType ?? '', data: body, dataContentType: dataContentTypeOf(request), dataLabel: 'the body', receivedAt });
       }
       checkKeyAllowsType(request, envelope.type);
-      const ack = await context.publisher.publish({ envelope });
-      context.metrics.eventsAccepted.inc({ endpoint: '/events' });
+      const ack = await publisher.publish({ envelope });
+      metrics.eventsAccepted.inc({ endpoint: '/events' });
       return reply.code(202).send(accepted(envelope, ack));
     },
   );

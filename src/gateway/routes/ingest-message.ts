@@ -2,9 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DATA_CONTENT_TYPE, binaryAttributes, buildEnvelope, type EventEnvelope } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf, requireMediaType } from '../content-type.js';
 import { toSluiceError } from '../error-reply.js';
+import type { BatchIngestOptions } from '../ingest-options.js';
 import { publishBatch } from '../publish-batch.js';
 import { checkKeyAllowsType } from '../keys/index.js';
 import { acceptedMessageSchema, batchResultSchema, errorSchema } from './schemas.js';
@@ -34,7 +34,7 @@ function hints(request: FastifyRequest<{ Querystring: IngestQuery }>): { type: s
 }
 
 /** POST /ingest/message and POST /ingest/batch (seed 002/004's API). */
-export function registerMessageIngest(app: FastifyInstance, context: GatewayContext): void {
+export function registerMessageIngest(app: FastifyInstance, { publisher, metrics, maxBatchEvents }: BatchIngestOptions): void {
   app.post<{ Querystring: IngestQuery }>(
     '/ingest/message',
     {
@@ -59,8 +59,8 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
         ...(entity !== undefined ? { entity } : {}),
       });
       checkKeyAllowsType(request, type);
-      await context.publisher.publish({ envelope });
-      context.metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
+      await publisher.publish({ envelope });
+      metrics.eventsAccepted.inc({ endpoint: '/ingest/message' });
       return reply.code(202).send({ message_id: envelope.id, status: 'accepted', timestamp: envelope.receivedAt });
     },
   );
@@ -90,8 +90,8 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
       let nonEmpty = 0;
       for (let k = 0; k < ranges.length; k += 3) if (ranges[k + 1]! > ranges[k]!) nonEmpty++;
       if (nonEmpty === 0) throw new SluiceError('empty_batch', 'the batch has no lines; send one JSON document per line');
-      if (nonEmpty > context.config.http.maxBatchEvents) {
-        throw new SluiceError('batch_too_large', `the batch has ${nonEmpty} lines; MAX_BATCH_EVENTS allows ${context.config.http.maxBatchEvents}`);
+      if (nonEmpty > maxBatchEvents) {
+        throw new SluiceError('batch_too_large', `the batch has ${nonEmpty} lines; MAX_BATCH_EVENTS allows ${maxBatchEvents}`);
       }
       const receivedAt = new Date().toISOString();
       const lines: number[] = [];
@@ -123,15 +123,15 @@ export function registerMessageIngest(app: FastifyInstance, context: GatewayCont
           built.push(toSluiceError(error));
         }
       }
-      const outcome = await publishBatch(context.publisher, built);
+      const outcome = await publishBatch(publisher, built);
       const results: Array<{ line: number; message_id?: string; error?: { code: string; message: string } }> = outcome.entries.map((e, k) =>
         'ack' in e ? { line: lines[k]!, message_id: e.envelope.id } : { line: lines[k]!, error: { code: e.error.code, message: e.error.message } },
       );
       const accepted = outcome.accepted;
       const rejected = results.length - accepted;
-      context.metrics.batchEvents.observe({ endpoint: '/ingest/batch' }, results.length);
-      if (accepted > 0) context.metrics.eventsAccepted.inc({ endpoint: '/ingest/batch' }, accepted);
-      for (const r of results) if (r.error !== undefined) context.metrics.eventsRejected.inc({ endpoint: '/ingest/batch', code: r.error.code });
+      metrics.batchEvents.observe({ endpoint: '/ingest/batch' }, results.length);
+      if (accepted > 0) metrics.eventsAccepted.inc({ endpoint: '/ingest/batch' }, accepted);
+      for (const r of results) if (r.error !== undefined) metrics.eventsRejected.inc({ endpoint: '/ingest/batch', code: r.error.code });
       if (outcome.status === 503) reply.header('retry-after', '1');
       return reply.code(outcome.status).send({ accepted, rejected, results });
     },

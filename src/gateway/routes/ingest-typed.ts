@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { binaryAttributes, buildEnvelope } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { GatewayContext } from '../context.js';
 import { dataContentTypeOf } from '../content-type.js';
 import { checkKeyAllowsType } from '../keys/index.js';
+import type { IngestOptions } from '../ingest-options.js';
 import { acceptedEventSchema } from './schemas.js';
 
 /** POST /events/{type}: the body is the event's data, of any content type; CloudEvents binary-mode headers are honoured. */
-export function registerTypedIngest(app: FastifyInstance, context: GatewayContext): void {
+export function registerTypedIngest(app: FastifyInstance, { publisher, metrics }: IngestOptions): void {
   app.post<{ Params: { type: string } }>(
     '/events/:type',
     {
@@ -28,8 +28,8 @@ export function registerTypedIngest(app: FastifyInstance, context: GatewayContex
       // The body's bytes are the event's data as they came: no copy, no second encoding.
       const envelope = buildEnvelope({ ...attributes, type, data: request.body as Buffer, dataContentType: dataContentTypeOf(request), dataLabel: 'the body', receivedAt: new Date().toISOString() });
       checkKeyAllowsType(request, type);
-      const ack = await context.publisher.publish({ envelope });
-      context.metrics.eventsAccepted.inc({ endpoint: '/events/:type' });
+      const ack = await publisher.publish({ envelope });
+      metrics.eventsAccepted.inc({ endpoint: '/events/:type' });
       return reply.code(202).send({ id: envelope.id, type, status: 'accepted', time: envelope.time, seq: ack.seq });
     },
   );

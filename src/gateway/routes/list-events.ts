@@ -1,10 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { attributeTextProblem, checkJsonText, eventTimeUtc, isRfc3339, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { MessageState } from '../../store/index.js';
-import type { GatewayContext } from '../context.js';
+import type { BusPort } from '../../bus/index.js';
+import type { MessageState, StorePort } from '../../store/index.js';
 import { cloudEventJson } from '../cloudevent-json.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { fromStore } from '../store-read.js';
+
+/** What the listing reads: the archive, and the workers' consumer on the bus, whose ack floor ends a page. */
+export interface ListEventsOptions {
+  readonly bus: BusPort;
+  readonly store: StorePort;
+  /** The workers' durable consumer (`SLUICE_CONSUMER`). */
+  readonly consumer: string;
+}
 
 interface ListQuery {
   type?: string;
@@ -26,7 +35,7 @@ const STATES = new Set(['accepted', 'processing', 'persisted', 'failed']);
  * below which every event is archived, so paging never skips one that a slower worker is
  * still writing, nor repeats one.
  */
-export function registerListEvents(app: FastifyInstance, context: GatewayContext): void {
+export function registerListEvents(app: FastifyInstance, { bus, store, consumer }: ListEventsOptions): void {
   app.get<{ Querystring: ListQuery }>(
     '/events',
     {
@@ -75,14 +84,13 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
         if (problem !== null) throw new SluiceError('invalid_parameter', `source: ${problem}`);
       }
       const afterSeq = q.cursor === undefined ? 0 : decodeCursor(q.cursor);
-      const lag = await context.bus.consumerLag(context.config.worker.consumer);
+      const lag = await bus.consumerLag(consumer);
       if (lag === null) {
         throw new SluiceError('bus_unavailable', 'cannot tell which events are fully archived while the bus is unavailable; retry shortly', { retryAfterSeconds: 1 });
       }
       const maxSeq = lag.ackFloor;
-      let events;
-      try {
-        events = await context.store.listEvents({
+      const events = await fromStore(() =>
+        store.listEvents({
           afterSeq,
           maxSeq,
           limit,
@@ -93,10 +101,8 @@ export function registerListEvents(app: FastifyInstance, context: GatewayContext
           ...(q.until !== undefined ? { until: eventTimeUtc(q.until) } : {}),
           ...(q.status !== undefined ? { status: q.status as MessageState } : {}),
           ...(q.data !== undefined ? { data: q.data } : {}),
-        });
-      } catch (error) {
-        throw new SluiceError('store_unavailable', 'the database is unavailable; retry shortly', { cause: error, retryAfterSeconds: 2 });
-      }
+        }),
+      );
       // A short page means everything up to the ack floor was scanned: the cursor can move there.
       const last = events.length === limit ? events[events.length - 1]!.streamSeq : Math.max(afterSeq, maxSeq);
       reply.type('application/json; charset=utf-8');

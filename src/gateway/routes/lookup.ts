@@ -1,23 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { isEventId } from '../../envelope/index.js';
-import type { FoundMessage } from '../../bus/index.js';
+import type { BusPort, FoundMessage } from '../../bus/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { MessageStatusRecord, StoredEvent } from '../../store/index.js';
-import type { GatewayContext } from '../context.js';
+import type { MessageStatusRecord, StorePort, StoredEvent } from '../../store/index.js';
 import { cloudEventJson, cloudEventJsonFromEnvelope } from '../cloudevent-json.js';
+import { requireUuid } from '../id-param.js';
+import { fromStore } from '../store-read.js';
 import { idParamsSchema, statusSchema } from './schemas.js';
 
-function requireId(id: string): void {
-  if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not an event id (a UUID)`);
+/** What the lookups read: the archive, and the bus for what the workers have not archived yet. */
+export interface LookupOptions {
+  readonly bus: BusPort;
+  readonly store: StorePort;
 }
 
-/** Reads from the database; a failure to reach it is reported, not thrown. */
-async function fromStore<T>(read: () => Promise<T | null>): Promise<{ value: T | null; storeDown: boolean }> {
-  try {
-    return { value: await read(), storeDown: false };
-  } catch {
-    return { value: null, storeDown: true };
-  }
+/** A store read whose failure is an answer (`undefined`), not a throw: the bus may still know the event. */
+async function readOrDown<T>(read: () => Promise<T | null>): Promise<T | null | undefined> {
+  return fromStore(read).catch(() => undefined);
 }
 
 /**
@@ -27,22 +25,23 @@ async function fromStore<T>(read: () => Promise<T | null>): Promise<{ value: T |
  * The database is read again after the bus misses: a worker may have written the event and
  * acknowledged it (so the bus no longer searches for it) between the first read and the search.
  */
-export async function findAccepted<T>(context: GatewayContext, id: string, read: () => Promise<T | null>): Promise<{ stored: T } | { onBus: FoundMessage }> {
-  requireId(id);
-  const first = await fromStore(read);
-  if (first.value !== null) return { stored: first.value };
-  const onBus = await context.bus.lookup(id);
+async function findAccepted<T>(bus: BusPort, id: string, read: () => Promise<T | null>): Promise<{ stored: T } | { onBus: FoundMessage }> {
+  requireUuid(id);
+  const first = await readOrDown(read);
+  if (first !== null && first !== undefined) return { stored: first };
+  const onBus = await bus.lookup(id);
   if (onBus !== null) return { onBus };
-  const again = first.storeDown ? first : await fromStore(read);
-  if (again.value !== null) return { stored: again.value };
-  if (again.storeDown) throw new SluiceError('store_unavailable', `the database is unavailable and the bus does not hold ${id}; retry shortly`, { retryAfterSeconds: 2 });
+  const again = first === undefined ? undefined : await readOrDown(read);
+  if (again !== null && again !== undefined) return { stored: again };
+  if (again === undefined) throw new SluiceError('store_unavailable', `the database is unavailable and the bus does not hold ${id}; retry shortly`, { retryAfterSeconds: 2 });
   throw new SluiceError('not_found', `no event has id ${id}`);
 }
 
 /** GET /ingest/status/{id}, GET /events/{id}/status, GET /events/{id}. */
-export function registerLookups(app: FastifyInstance, context: GatewayContext): void {
+export function registerLookups(app: FastifyInstance, { bus, store }: LookupOptions): void {
+  const findEvent = (id: string) => findAccepted<StoredEvent>(bus, id, () => store.getEvent(id));
   const status = async (id: string): Promise<Record<string, unknown>> => {
-    const answer = await findAccepted<MessageStatusRecord>(context, id, () => context.store.getStatus(id));
+    const answer = await findAccepted<MessageStatusRecord>(bus, id, () => store.getStatus(id));
     if ('stored' in answer) {
       const value = answer.stored;
       return {
@@ -85,8 +84,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       },
     },
     async (request, reply) => {
-      const id = request.params.id;
-      const answer = await findAccepted<StoredEvent>(context, id, () => context.store.getEvent(id));
+      const answer = await findEvent(request.params.id);
       reply.type('application/cloudevents+json; charset=utf-8');
       if ('stored' in answer) return reply.send(cloudEventJson(answer.stored));
       return reply.send(cloudEventJsonFromEnvelope(answer.onBus.envelope, answer.onBus.seq));
@@ -104,8 +102,7 @@ export function registerLookups(app: FastifyInstance, context: GatewayContext): 
       },
     },
     async (request, reply) => {
-      const id = request.params.id;
-      const answer = await findAccepted<StoredEvent>(context, id, () => context.store.getEvent(id));
+      const answer = await findEvent(request.params.id);
       const { data, dataContentType } = 'stored' in answer ? answer.stored : answer.onBus.envelope;
       reply.type(dataContentType);
       return reply.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

@@ -1,9 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import type { GatewayContext } from '../context.js';
+import type { BusPort } from '../../bus/index.js';
+import type { SluiceMetrics } from '../../metrics/index.js';
+import type { StorePort } from '../../store/index.js';
 import type { StoreHealth } from '../store-health.js';
 
+/** What the operating routes report: the bus's and the store's health, the version, the metrics. */
+export interface OperateOptions {
+  readonly bus: BusPort;
+  readonly store: StorePort;
+  readonly storeHealth: StoreHealth;
+  readonly metrics: SluiceMetrics;
+  readonly version: string;
+}
+
 /** GET /health, GET /health/live, GET /metrics. */
-export function registerOperate(app: FastifyInstance, context: GatewayContext, storeHealth: StoreHealth): void {
+export function registerOperate(app: FastifyInstance, { bus: busPort, store, storeHealth, metrics, version }: OperateOptions): void {
   app.get(
     '/health',
     {
@@ -17,12 +28,12 @@ export function registerOperate(app: FastifyInstance, context: GatewayContext, s
       },
     },
     async (_request, reply) => {
-      const bus = context.bus.health();
+      const bus = busPort.health();
       const body = {
         status: bus.connected ? 'ok' : 'degraded',
-        version: context.version,
+        version,
         bus: { kind: bus.kind, connected: bus.connected },
-        db: { kind: context.store.kind, connected: await storeHealth.connected() },
+        db: { kind: store.kind, connected: await storeHealth.connected() },
         nats_connected: bus.kind === 'jetstream' && bus.connected,
       };
       return reply.code(bus.connected ? 200 : 503).send(body);
@@ -30,8 +41,8 @@ export function registerOperate(app: FastifyInstance, context: GatewayContext, s
   );
   app.get('/health/live', { schema: { summary: 'Liveness: 200 while the process runs', tags: ['operate'] } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operate'] } }, async (_request, reply) => {
-    reply.type(context.metrics.registry.contentType);
-    return context.metrics.registry.metrics();
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
 }
 

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { checkJsonBytes, eventTimeUtc, isEventId, isRfc3339, typePatternProblem } from '../../envelope/index.js';
+import { checkJsonBytes, eventTimeUtc, isRfc3339, typePatternProblem } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { ReplaySelector } from '../../store/index.js';
-import type { GatewayContext } from '../context.js';
+import type { ReplaySelector, StorePort } from '../../store/index.js';
 import { requireMediaType } from '../content-type.js';
+import { requireUuid } from '../id-param.js';
+import type { Replayer } from '../replayer.js';
+import { fromStore } from '../store-read.js';
 import { idParamsSchema } from './schemas.js';
 import { subscriptionNameProblem } from '../../subscriptions/index.js';
 
@@ -15,24 +17,22 @@ const startedSchema = {
   required: ['replay_id', 'replayed', 'unknown'],
 } as const;
 
+/** What replays use: the store (subscriptions, progress) and the gateway's replayer. */
+export interface ReplayOptions {
+  readonly store: StorePort;
+  readonly replayer: Replayer;
+}
+
+const NOT_STARTED = 'the replay was not started';
+
 /** POST /replay/{id}, POST /replay, GET /replay/{replay_id}. */
-export function registerReplay(app: FastifyInstance, context: GatewayContext): void {
+export function registerReplay(app: FastifyInstance, { store, replayer }: ReplayOptions): void {
   const start = async (selector: ReplaySelector, subscription?: string) => {
     if (subscription !== undefined) {
-      let found;
-      try {
-        found = await context.store.subscriptions.get(subscription);
-      } catch (error) {
-        throw new SluiceError('store_unavailable', 'the database is unavailable; the replay was not started', { cause: error, retryAfterSeconds: 2 });
-      }
+      const found = await fromStore(() => store.subscriptions.get(subscription), NOT_STARTED);
       if (found === null) throw new SluiceError('not_found', `no subscription is named "${subscription}"`);
     }
-    let started;
-    try {
-      started = await context.replayer.start(selector, subscription);
-    } catch (error) {
-      throw new SluiceError('store_unavailable', 'the database is unavailable; the replay was not started', { cause: error, retryAfterSeconds: 2 });
-    }
+    const started = await fromStore(() => replayer.start(selector, subscription), NOT_STARTED);
     if (started === null) {
       throw new SluiceError('not_found', selector.ids !== undefined ? 'none of the ids is a known event' : 'no archived event matches the selection');
     }
@@ -44,7 +44,7 @@ export function registerReplay(app: FastifyInstance, context: GatewayContext): v
     { schema: { summary: 'Re-deliver one event to the workers', tags: ['replay'], params: idParamsSchema, response: { 202: startedSchema } } },
     async (request, reply) => {
       const id = request.params.id;
-      if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not an event id (a UUID)`);
+      requireUuid(id);
       return reply.code(202).send(await start({ ids: [id] }));
     },
   );
@@ -71,13 +71,8 @@ export function registerReplay(app: FastifyInstance, context: GatewayContext): v
     { schema: { summary: "A replay's progress", tags: ['replay'], params: idParamsSchema } },
     async (request) => {
       const id = request.params.id;
-      if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not a replay id (a UUID)`);
-      let replay;
-      try {
-        replay = await context.store.getReplay(id);
-      } catch (error) {
-        throw new SluiceError('store_unavailable', 'the database is unavailable; retry shortly', { cause: error, retryAfterSeconds: 2 });
-      }
+      requireUuid(id, 'a replay id');
+      const replay = await fromStore(() => store.getReplay(id));
       if (replay === null) throw new SluiceError('not_found', `no replay has id ${id}`);
       return {
         replay_id: replay.replayId,
@@ -110,9 +105,7 @@ function parseSelector(body: unknown): ReplaySelector {
     if (b.type !== undefined || b.since !== undefined || b.until !== undefined) throw new SluiceError('invalid_body', 'give either ids, or type/since/until, not both');
     if (!Array.isArray(b.ids) || b.ids.length === 0) throw new SluiceError('invalid_body', 'ids must be a non-empty array of event ids');
     if (b.ids.length > MAX_IDS) throw new SluiceError('invalid_body', `at most ${MAX_IDS} ids per replay`);
-    for (const id of b.ids) {
-      if (typeof id !== 'string' || !isEventId(id)) throw new SluiceError('invalid_id', `${JSON.stringify(id).slice(0, 60)} is not an event id (a UUID)`);
-    }
+    for (const id of b.ids as unknown[]) requireUuid(id);
     return { ids: [...new Set(b.ids as string[])] };
   }
   if (b.type === undefined && b.since === undefined && b.until === undefined) {

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkJsonBytes, isEventId } from '../../envelope/index.js';
+import type { BusPort } from '../../bus/index.js';
+import { checkJsonBytes } from '../../envelope/index.js';
 import { SluiceError } from '../../errors/index.js';
-import type { DeliveryRecord, DeliveryState } from '../../store/index.js';
+import type { Logger } from '../../log/index.js';
+import type { DeliveryRecord, DeliveryState, StorePort } from '../../store/index.js';
 import {
   SubscriptionInputError,
   TargetRefusedError,
@@ -14,8 +16,9 @@ import {
   subscriptionNameProblem,
   type Subscription,
 } from '../../subscriptions/index.js';
-import type { GatewayContext } from '../context.js';
 import { requireMediaType } from '../content-type.js';
+import { requireUuid } from '../id-param.js';
+import { fromStore } from '../store-read.js';
 import { idParamsSchema } from './schemas.js';
 
 const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'delivered', 'failed'];
@@ -117,15 +120,6 @@ function attemptShape(a: { subscriptionId: string; eventId: string; attempt: num
   };
 }
 
-/** Runs a store call; an unreachable database is a 503 the client may retry. */
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    throw new SluiceError('store_unavailable', 'the database is unavailable; retry shortly', { cause: error, retryAfterSeconds: 2 });
-  }
-}
-
 function jsonBody(request: FastifyRequest): unknown {
   requireMediaType(request, ['application/json'], 'send the subscription as application/json');
   return JSON.parse(checkJsonBytes(request.body as Buffer));
@@ -136,10 +130,17 @@ function asInputError(error: unknown): never {
   throw error;
 }
 
+/** What the subscription routes use: the records, the bus (each subscription's consumer lag), the log. */
+export interface SubscriptionRoutesOptions {
+  readonly store: StorePort;
+  readonly bus: BusPort;
+  readonly logger: Logger;
+  /** `SLUICE_SUBSCRIPTION_PRIVATE_TARGETS=allow`: urls may name loopback, private and link-local addresses. */
+  readonly allowPrivateTargets: boolean;
+}
+
 /** POST/GET/PATCH/DELETE /subscriptions…, the delivery log of a subscription and of an event. */
-export function registerSubscriptions(app: FastifyInstance, context: GatewayContext): void {
-  const { store, bus, logger } = context;
-  const allowPrivate = context.config.subscriptions.allowPrivateTargets;
+export function registerSubscriptions(app: FastifyInstance, { store, bus, logger, allowPrivateTargets: allowPrivate }: SubscriptionRoutesOptions): void {
 
   const checkUrl = async (url: string): Promise<void> => {
     try {
@@ -293,7 +294,7 @@ export function registerSubscriptions(app: FastifyInstance, context: GatewayCont
     },
     async (request) => {
       const { id } = request.params;
-      if (!isEventId(id)) throw new SluiceError('invalid_id', `"${id.slice(0, 60)}" is not an event id (a UUID)`);
+      requireUuid(id);
       const [attempts, subscriptions] = await Promise.all([fromStore(() => store.subscriptions.attempts([id])), fromStore(() => store.subscriptions.list())]);
       const names = new Map(subscriptions.map((s) => [s.id, s.name]));
       return { deliveries: attempts.map((a) => attemptShape(a, names.get(a.subscriptionId) ?? a.subscriptionId)) };
