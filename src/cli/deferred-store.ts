@@ -33,7 +33,7 @@ export function deferredStore(shape: Pick<StorePort, 'kind' | 'concurrentWrites'
       deliveries: async (id, query) => subscriptions().deliveries(id, query),
       attempts: async (ids, id) => subscriptions().attempts(ids, id),
     },
-    migrate: async (entities) => target().migrate(entities),
+    migrate: async (entities, options) => target().migrate(entities, options),
     writeBatch: async (items, progress) => target().writeBatch(items, progress),
     recordProgress: async (progress) => target().recordProgress(progress),
     readProgress: async (consumer) => target().readProgress(consumer),

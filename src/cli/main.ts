@@ -111,7 +111,7 @@ async function migrateOnly(): Promise<number> {
     const entities = await loadEntities(config, logger);
     const store = await openStore(config, logger);
     try {
-      await store.migrate(entities.definitions);
+      await store.migrate(entities.definitions, { dataIndex: config.database.dataIndex });
     } finally {
       await store.close();
     }

@@ -40,7 +40,7 @@ export async function runServices(
   const opening = openStore(config, logger).then(async (store) => {
     try {
       if (parts.migrate) {
-        await store.migrate(entities.definitions);
+        await store.migrate(entities.definitions, { dataIndex: config.database.dataIndex });
         logger.info('database migrated');
       }
       return store;

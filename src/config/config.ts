@@ -45,6 +45,8 @@ export interface SluiceConfig {
     /** Null: use the embedded database. */
     readonly url: string | null;
     readonly poolSize: number;
+    /** `gin`: migrations index the archive's JSON data for `?data=` searches. */
+    readonly dataIndex: 'none' | 'gin';
   };
   readonly dataDir: string;
   /** Null: no entity file. */
@@ -144,7 +146,7 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       connectDelayMs: v.NATS_CONNECT_DELAY,
       publishTimeoutMs: v.SLUICE_PUBLISH_TIMEOUT,
     },
-    database: { url: v.DATABASE_URL ?? null, poolSize: v.DATABASE_POOL_SIZE },
+    database: { url: v.DATABASE_URL ?? null, poolSize: v.DATABASE_POOL_SIZE, dataIndex: v.SLUICE_DATA_INDEX },
     dataDir: v.SLUICE_DATA_DIR,
     entitiesFile: v.SLUICE_ENTITIES ?? options.defaultEntitiesFile ?? null,
     worker: {

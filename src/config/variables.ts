@@ -71,6 +71,12 @@ export const VARIABLES = {
     check: (s) => (/^postgres(ql)?:\/\//.test(s) ? null : 'expected a PostgreSQL connection string like postgres://user@host:5432/db'),
   }),
   DATABASE_POOL_SIZE: integer({ default: '10', min: 1, max: 1000, doc: 'PostgreSQL connections per process' }),
+  SLUICE_DATA_INDEX: choice<'none' | 'gin'>({
+    default: 'none',
+    choices: ['none', 'gin'] as const,
+    doc: "gin: sluice migrate (and each start that migrates) indexes the archive's JSON data for GET /events?data= searches; it costs write rate (BENCHMARKS.md)",
+    problem: (s) => `"${s}" is not an index; use gin or none`,
+  }),
   SLUICE_DATA_DIR: text({ default: './.sluice', doc: 'embedded bus and database files' }),
   SLUICE_ENTITIES: optionalText({ unset: './sluice.entities.yaml when it exists', doc: 'entity definition file' }),
   SLUICE_API_KEYS: list({

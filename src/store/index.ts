@@ -7,6 +7,7 @@ export type {
   SubscriptionRecords,
   EventQuery,
   MessageState,
+  MigrateOptions,
   MessageStatusRecord,
   ProgressMark,
   ReplayProgress,
@@ -17,6 +18,7 @@ export type {
   WriteOutcome,
 } from './port.js';
 export type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+export type { DataIndex } from './queries/data-index.js';
 export { StoreUnavailableError, isConnectionError } from './sql-client.js';
 export { createSqlStore } from './sql-store.js';
 export type { EntityTables } from './sql-store.js';

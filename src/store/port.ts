@@ -1,8 +1,15 @@
 import type { EventEnvelope } from '../envelope/index.js';
 import type { EntityDefinition, EventRows, RowReference } from '../entities/index.js';
 import type { Subscription, SubscriptionInput, SubscriptionPatch } from '../subscriptions/index.js';
+import type { DataIndex } from './queries/data-index.js';
 
 export type MessageState = 'accepted' | 'processing' | 'persisted' | 'failed';
+
+/** What a migration applies besides the tables. */
+export interface MigrateOptions {
+  /** `gin`: index the archive's JSON data for `?data=` searches (`SLUICE_DATA_INDEX`); default `none`. */
+  readonly dataIndex?: DataIndex;
+}
 
 /** A row of `sluice.message_status`, as the API shows it. */
 export interface MessageStatusRecord {
@@ -190,8 +197,8 @@ export interface StorePort {
    */
   readonly concurrentWrites: boolean;
   readonly subscriptions: SubscriptionRecords;
-  /** Creates or upgrades the system tables and the given entities' tables. */
-  migrate(entities?: readonly EntityDefinition[]): Promise<void>;
+  /** Creates or upgrades the system tables and the given entities' tables, and the data index when asked. */
+  migrate(entities?: readonly EntityDefinition[], options?: MigrateOptions): Promise<void>;
   /**
    * Writes a batch in one transaction: archive rows, statuses, entity upserts, and the worker's
    * progress when given. One outcome per item.

@@ -8,6 +8,7 @@ import type {
   EventQuery,
   MessageState,
   MessageStatusRecord,
+  MigrateOptions,
   ProgressMark,
   ReplayProgress,
   ReplaySelector,
@@ -18,6 +19,7 @@ import type {
   WriteOutcome,
 } from './port.js';
 import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
+import { applyDataIndex } from './queries/data-index.js';
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
 import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
 import { raiseProgress, selectProgress } from './queries/progress.js';
@@ -56,8 +58,9 @@ class SqlStore implements StorePort {
     this.subscriptions = createSubscriptionRecords(client);
   }
 
-  async migrate(entities: readonly EntityDefinition[] = []): Promise<void> {
+  async migrate(entities: readonly EntityDefinition[] = [], options: MigrateOptions = {}): Promise<void> {
     await migrate(this.client, async (tx) => {
+      await applyDataIndex(tx, options.dataIndex ?? 'none');
       if (entities.length > 0) {
         if (this.entityTables === undefined) throw new Error('entity definitions were given but this store has no entity support');
         await this.entityTables.migrate(tx, entities);

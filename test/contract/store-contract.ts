@@ -63,6 +63,25 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       for (const t of ['sluice.events', 'sluice.message_status', 'sluice.replays', 'public.accounts']) assert.ok(names.includes(t), t);
     });
 
+    test('indexes the archive\'s data (GIN, on every day-partition) only when asked, and ?data= reads the same', async () => {
+      const dataIndexes = async (): Promise<string[]> =>
+        (await sql.query<{ t: string }>("SELECT tablename AS t FROM pg_indexes WHERE schemaname = 'sluice' AND indexdef LIKE '%USING gin (data jsonb_path_ops)%' ORDER BY 1")).rows.map((r) => r.t);
+      assert.deepEqual(await dataIndexes(), [], 'none by default');
+      const hit = envelope('order.indexed', { customer: 'c-gin', n: 1 });
+      await store.writeBatch([await item(hit), await item(envelope('order.indexed', { customer: 'c-other' }))]);
+      const query = { afterSeq: 0, maxSeq: Number.MAX_SAFE_INTEGER, limit: 10, type: 'order.indexed', data: '{"customer":"c-gin"}' };
+      const before = (await store.listEvents(query)).map((e) => e.id);
+      await store.migrate(definitions, { dataIndex: 'gin' });
+      const indexed = await dataIndexes();
+      assert.ok(indexed.includes('events'), `on the partitioned table: ${indexed.join(', ')}`);
+      assert.ok(indexed.some((t) => /^events_\d{8}$/.test(t)), `on its day-partitions: ${indexed.join(', ')}`);
+      await store.migrate(definitions, { dataIndex: 'gin' });
+      await store.migrate(definitions);
+      assert.deepEqual(await dataIndexes(), indexed, 'made once; none leaves it in place');
+      assert.deepEqual(before, [hit.id]);
+      assert.deepEqual((await store.listEvents(query)).map((e) => e.id), before);
+    });
+
     test('writes archive rows and persisted statuses in one batch, and a redelivery changes nothing', async () => {
       const items = [await item(envelope('note.made', { n: 1 })), await item(envelope('note.made', { n: 2 }))];
       const outcomes = await store.writeBatch(items);

@@ -16,6 +16,7 @@ describe('configuration', () => {
     assert.equal(c.nats.replicas, 1);
     assert.equal(c.nats.duplicateWindowMs, 120_000);
     assert.equal(c.database.url, null);
+    assert.equal(c.database.dataIndex, 'none');
     assert.equal(c.dataDir, './.sluice');
     assert.equal(c.worker.consumer, 'sluice-worker');
     assert.equal(c.worker.maxDeliver, 5);
@@ -23,6 +24,11 @@ describe('configuration', () => {
     assert.equal(c.http.maxBatchEvents, 10_000);
     assert.deepEqual(c.http.apiKeys, []);
     assert.equal(c.metricsPort, null);
+  });
+
+  it('reads the data index choice and refuses another', () => {
+    assert.equal(loadConfig({ SLUICE_DATA_INDEX: 'gin' }).database.dataIndex, 'gin');
+    assert.throws(() => loadConfig({ SLUICE_DATA_INDEX: 'btree' }), /SLUICE_DATA_INDEX: "btree" is not an index; use gin or none/);
   });
 
   it('refuses a bad duration naming the variable and what it expects', () => {
