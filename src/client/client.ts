@@ -9,6 +9,7 @@ import type {
   DeliveryAttempt,
   DeliveryPage,
   DeliveryState,
+  EventData,
   SubscriptionChange,
   SubscriptionDefinition,
   SubscriptionStatus,
@@ -45,6 +46,8 @@ interface RequestParts {
   noRetry?: boolean;
   /** The Accept header (default application/json). */
   accept?: string;
+  /** Keep the body's bytes (`Answer.bytes`): it may be anything, not text. */
+  bytes?: boolean;
   signal?: AbortSignal;
 }
 
@@ -56,6 +59,8 @@ interface Answer {
   body: unknown;
   /** The body as text. */
   text: string;
+  /** The body's bytes, when the request asked for them. */
+  bytes?: Uint8Array<ArrayBuffer>;
   url: string;
 }
 
@@ -170,6 +175,13 @@ export class SluiceClient {
   async get(id: string, options: CallOptions = {}): Promise<StoredEvent> {
     const answer = await this.#call('GET', `/events/${encodeURIComponent(id)}`, { signal: options.signal });
     return expect<StoredEvent>(answer, [200]);
+  }
+
+  /** The event's data: the exact bytes the producer sent, with their content type (`GET /events/{id}/data`). */
+  async data(id: string, options: CallOptions = {}): Promise<EventData> {
+    const answer = await this.#call('GET', `/events/${encodeURIComponent(id)}/data`, { signal: options.signal, accept: '*/*', bytes: true });
+    if (answer.status !== 200 || answer.bytes === undefined) throw apiError(answer);
+    return { bytes: answer.bytes, contentType: answer.headers.get('content-type') ?? 'application/octet-stream' };
   }
 
   /** One page of events in ingestion order (`GET /events`). */
@@ -348,8 +360,9 @@ export class SluiceClient {
     const signal = parts.signal === undefined ? timeout : AbortSignal.any([timeout, parts.signal]);
     try {
       const response = await this.#fetch(url, { method, headers, body: parts.body, signal });
-      const text = await response.text();
-      return { status: response.status, statusText: response.statusText, headers: response.headers, body: parseJson(text), text, url };
+      const bytes = parts.bytes === true ? new Uint8Array(await response.arrayBuffer()) : undefined;
+      const text = bytes === undefined ? await response.text() : new TextDecoder().decode(bytes);
+      return { status: response.status, statusText: response.statusText, headers: response.headers, body: parseJson(text), text, ...(bytes !== undefined ? { bytes } : {}), url };
     } catch (thrown) {
       if (parts.signal?.aborted === true) throw parts.signal.reason ?? thrown;
       if (timeout.aborted) {

@@ -30,4 +30,5 @@ export type {
   SendOptions,
   SluiceClientOptions,
   StoredEvent,
+  EventData,
 } from './types.js';

@@ -71,6 +71,14 @@ export interface StoredEvent {
   [attribute: string]: unknown;
 }
 
+/** An event's data as the producer sent it (`GET /events/{id}/data`). */
+export interface EventData {
+  /** The exact bytes (in a plain ArrayBuffer: a Blob, a file or a Buffer takes them as they are). */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Their media type, as the producer gave it (`datacontenttype`). */
+  contentType: string;
+}
+
 /** A page of `GET /events`. */
 export interface EventPage {
   events: StoredEvent[];

@@ -42,6 +42,23 @@ export function clientAgainstGateway(adapters: string, start: StartPipeline): vo
       assert.deepEqual(event.data, { order_id: 'o-1', total: 12.5 });
     });
 
+    it("reads an event's data back byte for byte, with its content type, whatever it is", async () => {
+      const bytes = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x80]);
+      const sent = await fetch(`${pipeline.url}/events/file.uploaded`, { method: 'POST', body: bytes, headers: { authorization: 'Bearer k-test', 'content-type': 'image/png' } });
+      assert.equal(sent.status, 202);
+      const { id } = (await sent.json()) as { id: string };
+      const early = await client.data(id);
+      assert.deepEqual([...early.bytes], [...bytes]);
+      assert.equal(early.contentType, 'image/png');
+      await persisted(id);
+      const stored = await client.data(id);
+      assert.deepEqual([...stored.bytes], [...bytes], 'from the archive');
+      assert.equal(stored.contentType, 'image/png');
+      const json = await client.send('order.noted', { b: 1, a: 2 });
+      assert.equal(new TextDecoder().decode((await client.data(json.id)).bytes), '{"b":1,"a":2}');
+      await assert.rejects(client.data('00000000-0000-4000-8000-000000000000'), (e: unknown) => e instanceof SluiceApiError && e.status === 404 && e.code === 'not_found');
+    });
+
     it('stores a repeated idempotency key once, with the same id', async () => {
       const first = await client.send('order.paid', { n: 1 }, { idempotencyKey: 'pay-o-1' });
       const again = await client.send('order.paid', { n: 2 }, { idempotencyKey: 'pay-o-1' });

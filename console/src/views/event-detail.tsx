@@ -1,5 +1,6 @@
-// One event: its attributes and data (GET /events/{id}), its status, attempts and error
-// (GET /ingest/status/{id}), and replay with a confirmation.
+// One event: its attributes and data (GET /events/{id}), the data's raw bytes
+// (GET /events/{id}/data), its status, attempts and error (GET /ingest/status/{id}), and
+// replay with a confirmation.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { SluiceApiError, sluice, type EntityRowRef, type MessageStatus, type ReplayAccepted, type StoredEvent } from '../api.js';
@@ -77,6 +78,22 @@ export function EventDetail({ id, canReplay = true }: { id: string; canReplay?: 
       clearInterval(timer);
     };
   }, [id, status?.status, replay]);
+
+  // Through SluiceClient, not a plain link: the request must carry the tab's API key.
+  const downloadRaw = async () => {
+    try {
+      const { bytes, contentType } = await sluice.data(id);
+      const url = URL.createObjectURL(new Blob([bytes], { type: contentType }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = rawFileName(id, contentType);
+      link.click();
+      // The download has its own copy once started; a minute is ample for it to start.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
 
   const doReplay = async () => {
     setBusy(true);
@@ -190,6 +207,21 @@ export function EventDetail({ id, canReplay = true }: { id: string; canReplay?: 
       {event && (
         <section class="panel" aria-labelledby="data-title">
           <h2 id="data-title">Data</h2>
+          <p>
+            <a
+              href={`/events/${encodeURIComponent(id)}/data`}
+              data-testid="event-raw-data"
+              onClick={(e) => {
+                e.preventDefault();
+                void downloadRaw();
+              }}
+            >
+              Raw bytes
+            </a>{' '}
+            <span class="muted">
+              ({event.datacontenttype ?? 'application/json'}, exactly as the producer sent them)
+            </span>
+          </p>
           <pre class="json" tabIndex={0} aria-label="Event data as JSON" data-testid="event-data">
             {JSON.stringify(event.data ?? event.data_base64 ?? null, null, 2)}
           </pre>
@@ -210,6 +242,15 @@ export function EventDetail({ id, canReplay = true }: { id: string; canReplay?: 
       </ConfirmDialog>
     </section>
   );
+}
+
+const EXTENSIONS: Record<string, string> = { 'application/json': 'json', 'text/plain': 'txt', 'application/xml': 'xml', 'text/xml': 'xml', 'text/csv': 'csv' };
+
+/** The name a download of an event's raw bytes gets: its id, and an extension for the common types. */
+export function rawFileName(id: string, contentType: string): string {
+  const essence = contentType.split(';')[0]!.trim().toLowerCase();
+  const extension = EXTENSIONS[essence] ?? (essence.endsWith('+json') ? 'json' : essence.startsWith('image/') ? essence.slice(6).replace(/[^a-z0-9]/g, '') : 'bin');
+  return `${id}.${extension || 'bin'}`;
 }
 
 /** SQL that reads one entity row, for a reader to paste into psql. */
