@@ -11,9 +11,9 @@ import { createTestDatabase, type TestDatabase } from '../test/helpers/db.js';
 import { uniqueNames } from '../test/helpers/nats.js';
 import { longestGap, runLoad } from './helpers/load.js';
 import { startNatsCluster, type NatsCluster } from './helpers/nats-cluster.js';
+import { assertOncePerAck, clusterEnv, settle, sleep, waitFor } from './helpers/settle.js';
 import { assertBuilt, killAllSluice, readCounter, startSluice, type SluiceProcess } from './helpers/sluice-process.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Load timeline (ms from the start of the load). */
@@ -25,16 +25,6 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** The most the gateways may be unable to store events while a new leader is elected. */
 const MAX_UNAVAILABLE_MS = 10_000;
 const DRAIN_EVENTS = Number(process.env.SLUICE_CLUSTER_DRAIN_EVENTS ?? 50_000);
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe('a 3-node JetStream cluster with two gateways and two workers', { timeout: 300_000 }, () => {
   let cluster: NatsCluster;
@@ -49,15 +39,7 @@ describe('a 3-node JetStream cluster with two gateways and two workers', { timeo
     assertBuilt();
     cluster = await startNatsCluster(3);
     db = await createTestDatabase();
-    env = {
-      NATS_URL: cluster.urls,
-      DATABASE_URL: db.url,
-      NATS_STREAM: names.stream,
-      NATS_SUBJECT_PREFIX: names.prefix,
-      SLUICE_CONSUMER: names.consumer,
-      STREAM_REPLICAS: '3',
-      LOG_LEVEL: 'info',
-    };
+    env = clusterEnv(db, names, { NATS_URL: cluster.urls });
   });
 
   after(async () => {
@@ -130,18 +112,7 @@ describe('a 3-node JetStream cluster with two gateways and two workers', { timeo
     await chaos;
 
     const ids = [...load.acked.values()];
-    const persisted = await waitFor('every acked event persisted', 90_000, async () => {
-      const [row] = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM sluice.message_status WHERE message_id = ANY($1::uuid[]) AND status = 'persisted'`,
-        [ids],
-      );
-      return Number(row!.n) === ids.length ? Number(row!.n) : undefined;
-    });
-    const [archive] = await db.query<{ rows: string; ids: string; keys: string }>(
-      `SELECT count(*) AS rows, count(DISTINCT id) AS ids, count(DISTINCT data->>'key') AS keys FROM sluice.events WHERE type = 'load.tick'`,
-    );
-    const [ackedArchived] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM sluice.events WHERE id = ANY($1::uuid[])`, [ids]);
-    const duplicates = Number(archive!.rows) - Number(archive!.keys);
+    const stored = await settle(db, 'load.tick', ids);
     const unavailableMs = longestGap(load.ackTimes, started, loadEnded);
     const perWorker = await Promise.all(workers.map((w) => readCounter(w.metricsUrl!, 'sluice_events_persisted_total')));
 
@@ -162,7 +133,7 @@ describe('a 3-node JetStream cluster with two gateways and two workers', { timeo
     });
 
     console.log(
-      `cluster failover: sent=${load.sent} acked=${load.acked.size} persisted=${persisted} duplicates=${duplicates} ` +
+      `cluster failover: sent=${load.sent} acked=${load.acked.size} persisted=${stored.persisted} duplicates=${stored.duplicates} ` +
         `longest_unavailable_ms=${unavailableMs} leader=${leaderBefore}->${newLeader} election_ms=${electionMs} ` +
         `answers_503=${load.unavailable} connection_errors=${load.connectionErrors} slowest_answer_ms=${load.slowestAnswerMs} ` +
         `per_worker_persisted=${perWorker.join('/')} rejoined=${rejoined}`,
@@ -170,11 +141,7 @@ describe('a 3-node JetStream cluster with two gateways and two workers', { timeo
 
     assert.deepEqual(load.unexpected, [], 'the gateways answered only 202 or 503, and always in time');
     assert.ok(load.acked.size > 1_000, `steady load acked ${load.acked.size} events`);
-    assert.equal(new Set(ids).size, ids.length, 'one id per key');
-    assert.equal(persisted, ids.length, 'every acked event has a persisted status row');
-    assert.equal(Number(ackedArchived!.n), ids.length, 'every acked event has exactly one archive row');
-    assert.equal(Number(archive!.rows), Number(archive!.ids), 'no event id archived twice');
-    assert.equal(duplicates, 0, 'no key archived under two ids');
+    assertOncePerAck(ids, stored);
     assert.ok(killedAt - started >= KILL_AT_MS && newLeader !== leaderBefore, `a new leader (${newLeader}) took over from ${leaderBefore}`);
     assert.ok(unavailableMs < MAX_UNAVAILABLE_MS, `longest unavailability ${unavailableMs} ms`);
     assert.ok(perWorker.every((n) => n > 0), `both workers persisted events (${perWorker.join('/')})`);

@@ -13,9 +13,8 @@ import { uniqueNames } from '../test/helpers/nats.js';
 import { runLoad } from './helpers/load.js';
 import { startNatsCluster, type NatsCluster } from './helpers/nats-cluster.js';
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { assertOncePerAck, clusterEnv, settle, sleep, waitFor } from './helpers/settle.js';
 import { assertBuilt, killAllSluice, startSluice, type SluiceProcess } from './helpers/sluice-process.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Load timeline (ms from the start of the load). */
 const LOAD_MS = 32_000;
@@ -30,16 +29,6 @@ const STALL_NATS_AT_MS = 4_000;
 const STALL_PG_AT_MS = 14_000;
 const STALL_MS = 6_000;
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 /** The stream leader as the servers in `urls` see it (undefined while they have none). */
 async function leaderSeenBy(urls: string[], stream: string): Promise<string | undefined> {
   const nc = await connect({ servers: urls, timeout: 2_000 });
@@ -51,26 +40,6 @@ async function leaderSeenBy(urls: string[], stream: string): Promise<string | un
   } finally {
     await nc.close();
   }
-}
-
-/** Counts every acked id's persisted status and archive rows, and keys stored under more than one row. */
-async function settle(db: TestDatabase, type: string, ids: string[]): Promise<{ persisted: number; archived: number; rows: number; distinctIds: number; duplicates: number }> {
-  const persisted = await waitFor('every acked event persisted', 90_000, async () => {
-    const [row] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM sluice.message_status WHERE message_id = ANY($1::uuid[]) AND status = 'persisted'`, [ids]);
-    return Number(row!.n) === ids.length ? Number(row!.n) : undefined;
-  });
-  const [archive] = await db.query<{ rows: string; ids: string; keys: string }>(
-    `SELECT count(*) AS rows, count(DISTINCT id) AS ids, count(DISTINCT data->>'key') AS keys FROM sluice.events WHERE type = $1`,
-    [type],
-  );
-  const [archived] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM sluice.events WHERE id = ANY($1::uuid[])`, [ids]);
-  return {
-    persisted,
-    archived: Number(archived!.n),
-    rows: Number(archive!.rows),
-    distinctIds: Number(archive!.ids),
-    duplicates: Number(archive!.rows) - Number(archive!.keys),
-  };
 }
 
 describe('a 3-node cluster behind TCP proxies: a partition, then stalled connections', { timeout: 300_000 }, () => {
@@ -95,14 +64,7 @@ describe('a 3-node cluster behind TCP proxies: a partition, then stalled connect
   });
 
   test('the minority side answers 503, never 202; after the heal every 202 is persisted once', async () => {
-    const env = {
-      DATABASE_URL: db.url,
-      NATS_STREAM: names.stream,
-      NATS_SUBJECT_PREFIX: names.prefix,
-      SLUICE_CONSUMER: names.consumer,
-      STREAM_REPLICAS: '3',
-      LOG_LEVEL: 'info',
-    };
+    const env = clusterEnv(db, names);
     // A first gateway creates the stream; which server leads it decides the two sides.
     const bootstrap = await startSluice('gateway', { ...env, NATS_URL: cluster.urls });
     processes.push(bootstrap);
@@ -175,16 +137,7 @@ describe('a 3-node cluster behind TCP proxies: a partition, then stalled connect
 
   test('a gateway NATS connection stalled mid-publish and a worker PostgreSQL connection stalled mid-transaction: every 202 persisted once', async () => {
     const stall = uniqueNames('stall');
-    const env = {
-      DATABASE_URL: db.url,
-      NATS_STREAM: stall.stream,
-      NATS_SUBJECT_PREFIX: stall.prefix,
-      SLUICE_CONSUMER: stall.consumer,
-      STREAM_REPLICAS: '3',
-      SLUICE_ACK_WAIT: '2s',
-      SLUICE_WORKER_BATCH: '50',
-      LOG_LEVEL: 'info',
-    };
+    const env = clusterEnv(db, stall, { SLUICE_ACK_WAIT: '2s', SLUICE_WORKER_BATCH: '50' });
     const nats = new URL(cluster.nodes[0]!.url);
     const natsProxy = await startTcpProxy(nats.hostname, Number(nats.port));
     const pgProxy = await startTcpProxy('127.0.0.1', 5432);
@@ -252,12 +205,4 @@ describe('a 3-node cluster behind TCP proxies: a partition, then stalled connect
     assertOncePerAck(ids, stored);
   });
 });
-
-function assertOncePerAck(ids: string[], stored: Awaited<ReturnType<typeof settle>>): void {
-  assert.equal(new Set(ids).size, ids.length, 'one id per key');
-  assert.equal(stored.persisted, ids.length, 'every acked event has a persisted status row');
-  assert.equal(stored.archived, ids.length, 'every acked event has exactly one archive row');
-  assert.equal(stored.rows, stored.distinctIds, 'no event id archived twice');
-  assert.equal(stored.duplicates, 0, 'no key archived under two ids');
-}
 
