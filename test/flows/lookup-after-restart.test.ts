@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { http } from '../helpers/pipeline.js';
-import { neverIssued, sendEveryKind, startGateway, startGatewayProcess, unanswered } from '../helpers/lookup-scenario.js';
+import { acceptAcrossRestarts, assertNeverIssuedUnknown, unanswered } from '../helpers/lookup-scenario.js';
 
 describe('lookups after a 202, across gateway restarts, with no worker (embedded bus and database)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-lookup-'));
@@ -13,22 +11,10 @@ describe('lookups after a 202, across gateway restarts, with no worker (embedded
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('answers every accepted id after a stop and after a SIGKILL, and 404 for ids never issued', async () => {
-    const first = await startGateway(loadConfig(env));
-    const ids = await sendEveryKind(first.url, 'stopped', 20);
-    await first.stop();
-
-    const killed = await startGatewayProcess(env);
-    ids.push(...(await sendEveryKind(killed.url, 'killed', 20)));
-    await killed.kill();
-
-    const next = await startGateway(loadConfig(env));
+    const { ids, next } = await acceptAcrossRestarts(env);
     try {
-      assert.equal(ids.length, 200);
       assert.deepEqual(await unanswered(next.url, ids), []);
-      for (const id of neverIssued()) {
-        assert.equal((await http(`${next.url}/ingest/status/${id}`)).status, 404, id);
-        assert.equal((await http(`${next.url}/events/${id}`)).status, 404, id);
-      }
+      await assertNeverIssuedUnknown(next.url);
     } finally {
       await next.stop();
     }

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidV7 } from 'uuid';
 import { runServices } from '../../src/cli/run-services.js';
-import type { SluiceConfig } from '../../src/config/index.js';
+import { loadConfig, type SluiceConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { http } from './pipeline.js';
 
@@ -82,4 +82,27 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
 export async function startGateway(config: SluiceConfig): Promise<{ url: string; stop(): Promise<void> }> {
   const services = await runServices(config, silentLogger(), { gateway: true, worker: false, migrate: true });
   return { url: services.address!, stop: () => services.stop() };
+}
+
+/**
+ * The restarts every lookup must survive: 100 ids sent through a gateway that then stops, 100
+ * through a gateway process that is SIGKILLed, then a third gateway started to ask about them.
+ */
+export async function acceptAcrossRestarts(env: Record<string, string>): Promise<{ ids: string[]; next: { url: string; stop(): Promise<void> } }> {
+  const first = await startGateway(loadConfig(env));
+  const ids = await sendEveryKind(first.url, 'stopped', 20);
+  await first.stop();
+  const killed = await startGatewayProcess(env);
+  ids.push(...(await sendEveryKind(killed.url, 'killed', 20)));
+  await killed.kill();
+  assert.equal(ids.length, 200);
+  return { ids, next: await startGateway(loadConfig(env)) };
+}
+
+/** Ids no gateway issued answer 404 on both lookups. */
+export async function assertNeverIssuedUnknown(url: string): Promise<void> {
+  for (const id of neverIssued()) {
+    assert.equal((await http(`${url}/ingest/status/${id}`)).status, 404, id);
+    assert.equal((await http(`${url}/events/${id}`)).status, 404, id);
+  }
 }
