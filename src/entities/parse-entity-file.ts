@@ -6,7 +6,7 @@ import { EntityFileError } from './errors.js';
 import { columnValue } from './column-values.js';
 import { expressionProblem } from './expressions.js';
 import { FIELD_KEYWORDS } from './field-keywords.js';
-import { EVENT_ATTRIBUTES, FIELD_COLUMN_TYPES, SYSTEM_COLUMNS } from './model.js';
+import { EVENT_ATTRIBUTES, FIELD_COLUMN_TYPES, FIELD_SEQS_COLUMN, SYSTEM_COLUMNS } from './model.js';
 import type { EntityDefinition, EntityMode, EventAttribute, FieldDefinition, FieldSource, FieldType, TableName, WhenCondition } from './model.js';
 import { identifierProblem } from './names.js';
 import { parsePath, pathProblem } from './paths.js';
@@ -17,7 +17,7 @@ const MODES: readonly EntityMode[] = ['upsert', 'merge', 'append', 'insert-once'
 const MAPPING_KEYS = ['from', 'value', 'expr', 'default', 'index', 'unique', 'precision', 'scale'];
 /** PostgreSQL's limit for numeric(precision, scale). */
 const MAX_PRECISION = 1000;
-const SYSTEM_COLUMN_NAMES: readonly string[] = SYSTEM_COLUMNS.map((c) => c.name);
+const SYSTEM_COLUMN_NAMES: readonly string[] = [...SYSTEM_COLUMNS.map((c) => c.name), FIELD_SEQS_COLUMN.name];
 /** Schemas an entity table may not live in: Sluice's own, and PostgreSQL's. */
 const RESERVED_SCHEMA = /^(sluice|information_schema|pg_.*)$/i;
 
