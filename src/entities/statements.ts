@@ -207,17 +207,20 @@ WHERE ${key.map((c) => `t.${c} = u.${c}`).join(' AND ')} AND d.table_name = ${li
 }
 
 /**
- * Replaces a child entity's rows under each parent key whose parent row this batch's event
- * wrote (its `_stream_seq` is the event's): elements the event no longer carries are deleted,
- * the others upserted. A parent event that lost to a newer one leaves the children alone.
- * Parameters: per parent key column an array, then the sets' sequences, then one array per
- * child column, message ids, event types and sequences.
+ * Replaces a child entity's rows under each root key whose root row this batch's event wrote
+ * (its `_stream_seq` is the event's): elements the event no longer carries are deleted, the
+ * others upserted. A root event that lost to a newer one leaves the children alone. `root` is
+ * the entity with `types` the child hangs from (its parent, or its parent's parent for a
+ * grandchild); its key columns lead the child's. Parameters: per root key column an array,
+ * then the sets' sequences, then one array per child column, message ids, event types and
+ * sequences.
  */
-export function childrenStatement(child: EntityDefinition, parent: EntityDefinition): BatchStatement {
+export function childrenStatement(child: EntityDefinition, root: EntityDefinition): BatchStatement {
   const table = qualifiedTable(child);
   const columns = entityColumns(child);
-  const parentKey = child.parentKey.map((f) => q(f.name));
-  const setTypes = [...child.parentKey.map(arrayType), 'bigint[]'];
+  const rootKey = child.parentKey.slice(0, tableKey(root).length);
+  const parentKey = rootKey.map((f) => q(f.name));
+  const setTypes = [...rootKey.map(arrayType), 'bigint[]'];
   const setAliases = [...parentKey, '"_stream_seq"'];
   const names = [...columns.map((c) => q(c.name)), ...SYSTEM.map(q)];
   const rowTypes = [...columns.map(arrayType), ...SYSTEM_ARRAYS];
@@ -226,7 +229,7 @@ export function childrenStatement(child: EntityDefinition, parent: EntityDefinit
   const updated = [...columns.filter((c) => !keyed.has(c.name)).map((c) => q(c.name)), ...SYSTEM.map(q), q('_updated_at')];
   const onParent = (alias: string, other: string) => parentKey.map((c) => `${alias}.${c} = ${other}.${c}`).join(' AND ');
   const text = `WITH s AS (SELECT * FROM ${unnest(setTypes, setAliases).replace(' AS u(', ' AS x(')}),
-a AS (SELECT s.* FROM s JOIN ${qualifiedTable(parent)} p ON ${onParent('p', 's')} AND p."_stream_seq" = s."_stream_seq"),
+a AS (SELECT s.* FROM s JOIN ${qualifiedTable(root)} p ON ${onParent('p', 's')} AND p."_stream_seq" = s."_stream_seq"),
 e AS (SELECT * FROM ${unnest(rowTypes, names, setTypes.length + 1).replace(' AS u(', ' AS y(')}),
 gone AS (DELETE FROM ${table} c USING a WHERE ${onParent('c', 'a')} AND c."_stream_seq" <= a."_stream_seq"
   AND NOT EXISTS (SELECT 1 FROM e WHERE ${key.map((k) => `e.${k} = c.${k}`).join(' AND ')} AND e."_stream_seq" = a."_stream_seq"))

@@ -129,7 +129,7 @@ export function createEntityTables(): EntityTables {
           const rows: Sourced[] = [];
           for (const { set, origin } of sets) for (const values of set.rows) rows.push({ row: { entity: def, values }, origin });
           await run(tx, statement, [
-            ...transpose(sets.map((s) => s.set.parentKey), def.parentKey.length),
+            ...transpose(sets.map((s) => s.set.parentKey), sets[0]!.set.parentKey.length),
             sets.map((s) => s.origin.streamSeq),
             ...rowParameters(def, rows, false),
           ]);
@@ -204,9 +204,13 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Parents first (by table name), then children (by table name): the one order every transaction takes its locks in. */
+/**
+ * Parents before children, by table name within a generation: the one order every transaction
+ * takes its locks in. A child's copied key is longer than its parent's, so its length orders
+ * the generations.
+ */
 function tableOrder(def: EntityDefinition): string {
-  return `${def.parent === null ? 0 : 1}:${qualifiedTable(def)}`;
+  return `${String(def.parentKey.length).padStart(3, '0')}:${qualifiedTable(def)}`;
 }
 
 function keyValues(def: EntityDefinition, values: readonly unknown[], origin: Origin): unknown[] {
