@@ -43,6 +43,7 @@ const common = {
 // JIT has compiled, not how much code each server has to compile in its first seconds.
 if ((options.warmupSeconds ?? 2) > 0) await autocannon({ ...common, duration: options.warmupSeconds ?? 2 });
 
+const startedAt = Date.now();
 const instance = autocannon(
   {
     url: options.url,
@@ -69,10 +70,15 @@ const instance = autocannon(
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
+    const endedAt = Date.now();
     if (options.recordIds !== undefined) writeFileSync(options.recordIds, accepted.join('\n'));
     const out = {
       requestsPerSecond: result.requests.average,
       total: result.requests.total,
+      // Every 2xx answer, as the server counts what it accepted (the 202s that persist).
+      ok: result['2xx'],
+      startedAt,
+      endedAt,
       p50: result.latency.p50,
       p99: result.latency.p99,
       non2xx: result.non2xx,

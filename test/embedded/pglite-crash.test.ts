@@ -6,9 +6,12 @@ import { test } from 'node:test';
 import { createEmbeddedSqlClient } from '../../src/store/embedded/index.js';
 import { runFixture } from './child-process.js';
 
-test('every row committed before a SIGKILL is there after the embedded database reopens', { timeout: 120_000 }, async () => {
+test('every row committed before a SIGKILL is there after the embedded database reopens', { timeout: 240_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-pglite-crash-'));
   try {
+    // The database is created here, not in the child: creating one runs initdb, 2-5 s on a quiet
+    // machine but over 30 s on a loaded one, while opening an existing one takes a few seconds.
+    await (await createEmbeddedSqlClient({ dataDir })).close();
     let lastCommitted = 0;
     // Two kills: the second one hits a database that already recovered from the first.
     for (let round = 0; round < 2; round++) {
