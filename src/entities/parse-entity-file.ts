@@ -105,7 +105,7 @@ class EntityFileReader {
         return parent === undefined || parent.parent === null || !pending.some((p) => definitions[p.index] === parent);
       });
       if (ready === -1) {
-        const { index, node } = pending[0]!;
+        const { node } = pending[0]!;
         const cycle = pending.map((p) => definitions[p.index]!.name).join(', ');
         this.fail(node, `entities ${cycle} name each other as parent, so none of them has a root; the first entity of a chain needs "types" instead of "parent"`);
       }

@@ -67,7 +67,7 @@ describe('console: the rows an event wrote', { skip: existsSync(CHROMIUM) || bro
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => pageErrors.push(String(error)));
-    await page.addInitScript((key) => sessionStorage.setItem('sluice.apiKey', key), KEY);
+    await page.addInitScript(`sessionStorage.setItem('sluice.apiKey', ${JSON.stringify(KEY)})`);
   });
 
   after(async () => {
