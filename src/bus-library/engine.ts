@@ -1,8 +1,9 @@
+import type { ConsumerStart } from '../bus/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import type { BusEvent } from './types.js';
 
 /** Where a new consumer starts. */
-export type StartPosition = { readonly kind: 'new' } | { readonly kind: 'seq'; readonly seq: number } | { readonly kind: 'time'; readonly time: Date };
+export type StartPosition = ConsumerStart;
 
 export interface ConsumerSpec {
   /** NATS-style type pattern (without the subject prefix). */
