@@ -1,8 +1,7 @@
 import { openJetStreamLink, type Delivery, type JetStreamLink, type JetStreamLinkSettings } from '../bus/index.js';
-import type { EventEnvelope } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { BusEngine, ConsumerSpec, Deliver, RunningConsumer } from './engine.js';
-import { toBusEvent } from './event-codec.js';
+import { toBusEvent, type PublishedEvent } from './event-codec.js';
 import { redeliveryDelayFor } from './retry-delay.js';
 
 export type JetStreamEngineSettings = JetStreamLinkSettings;
@@ -21,9 +20,9 @@ export class JetStreamEngine implements BusEngine {
     this.link = await openJetStreamLink(this.settings);
   }
 
-  publish(envelope: EventEnvelope): Promise<{ seq: number; duplicate: boolean }> {
+  publish(event: PublishedEvent): Promise<{ seq: number; duplicate: boolean }> {
     if (this.link === null) return Promise.reject(new SluiceError('bus_unavailable', 'the bus is not connected'));
-    return this.link.publish(envelope);
+    return this.link.publish(event.envelope);
   }
 
   async consume(spec: ConsumerSpec, deliver: Deliver): Promise<RunningConsumer> {
