@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux everywhere that matters). */
 const TICKS_PER_SECOND = 100;
@@ -26,6 +26,49 @@ export function cpuMeter(pid: number): { stop(): number } {
     stop() {
       const seconds = (performance.now() - t0) / 1000;
       return (100 * (cpuSeconds(pid) - cpu0)) / seconds;
+    },
+  };
+}
+
+/** Pids of the processes whose command line (arguments joined by spaces) passes `match`. */
+export function findPids(match: (commandLine: string) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (match(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' '))) pids.push(Number(entry));
+    } catch {
+      /* exited */
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU seconds a set of processes used from now to stop(); a process that exits meanwhile counts
+ * up to its last reading. stop() takes the pids of processes started meanwhile (their whole time counts).
+ */
+export function cpuSecondsMeter(pids: readonly number[]): { stop(startedSince?: readonly number[]): number } {
+  const start = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      start.set(pid, cpuSeconds(pid));
+    } catch {
+      /* exited */
+    }
+  }
+  return {
+    stop(startedSince = []) {
+      for (const pid of startedSince) if (!start.has(pid)) start.set(pid, 0);
+      let used = 0;
+      for (const [pid, before] of start) {
+        try {
+          used += cpuSeconds(pid) - before;
+        } catch {
+          /* exited */
+        }
+      }
+      return used;
     },
   };
 }

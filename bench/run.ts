@@ -29,19 +29,19 @@ import { runSingleEvents } from './sections/single-events.js';
 import { runStartup } from './sections/startup.js';
 
 /** The sections in the order they run; the first runs if any of hello, naive or single is asked for. */
-const PLAN: ReadonlyArray<{ when: (o: BenchOptions) => boolean; run: (ctx: BenchContext) => Promise<void> }> = [
-  { when: (o) => wants(o, 'hello') || wants(o, 'naive') || wants(o, 'single'), run: runSingleEvents },
-  { when: (o) => wants(o, 'single'), run: runHalfRate },
-  { when: (o) => wants(o, 'batch'), run: runBatch },
-  { when: (o) => wants(o, 'raw'), run: runRaw },
-  { when: (o) => wants(o, 'drain'), run: runCopy },
-  { when: (o) => wants(o, 'drain'), run: runDrain },
-  { when: (o) => wants(o, 'e2e'), run: runE2eLatency },
-  { when: (o) => wants(o, 'persist'), run: (ctx) => runPersisted(ctx, 'single') },
-  { when: (o) => wants(o, 'persist-batch'), run: (ctx) => runPersisted(ctx, 'batch') },
-  { when: (o) => wants(o, 'embedded'), run: runEmbedded },
-  { when: (o) => wants(o, 'startup'), run: runStartup },
-  { when: (o) => wants(o, 'buslib'), run: runBusLibrary },
+const PLAN: ReadonlyArray<{ name: string; when: (o: BenchOptions) => boolean; run: (ctx: BenchContext) => Promise<void> }> = [
+  { name: 'single events', when: (o) => wants(o, 'hello') || wants(o, 'naive') || wants(o, 'single'), run: runSingleEvents },
+  { name: 'half rate', when: (o) => wants(o, 'single'), run: runHalfRate },
+  { name: 'batch', when: (o) => wants(o, 'batch'), run: runBatch },
+  { name: 'raw', when: (o) => wants(o, 'raw'), run: runRaw },
+  { name: 'copy', when: (o) => wants(o, 'drain'), run: runCopy },
+  { name: 'drain', when: (o) => wants(o, 'drain'), run: runDrain },
+  { name: 'e2e', when: (o) => wants(o, 'e2e'), run: runE2eLatency },
+  { name: 'persist', when: (o) => wants(o, 'persist'), run: (ctx) => runPersisted(ctx, 'single') },
+  { name: 'persist-batch', when: (o) => wants(o, 'persist-batch'), run: (ctx) => runPersisted(ctx, 'batch') },
+  { name: 'embedded', when: (o) => wants(o, 'embedded'), run: runEmbedded },
+  { name: 'startup', when: (o) => wants(o, 'startup'), run: runStartup },
+  { name: 'buslib', when: (o) => wants(o, 'buslib'), run: runBusLibrary },
 ];
 
 async function main(options: BenchOptions): Promise<void> {
@@ -60,7 +60,14 @@ async function main(options: BenchOptions): Promise<void> {
   try {
     log(`nats ${nats.url}, database ${db.name}, ${options.seconds} s per run, ${options.rounds} rounds`);
     migrate(ctx, db);
-    for (const step of PLAN) if (step.when(options)) await step.run(ctx);
+    const took: string[] = [];
+    for (const step of PLAN) {
+      if (!step.when(options)) continue;
+      const started = performance.now();
+      await step.run(ctx);
+      took.push(`${step.name} ${Math.round((performance.now() - started) / 1000)}`);
+    }
+    ctx.report.lines.push(`seconds by section: ${took.join(', ')}`);
   } finally {
     killAll();
     await nc.close();

@@ -3,7 +3,7 @@
  * fresh PostgreSQL database (or the embedded one with `--embedded`), with the time each
  * statement took. Attributes the worker drain's database time without NATS in the way.
  *
- *   node --import tsx bench/store-write.ts [--batches 50] [--batch 1000] [--embedded] [--data-index]
+ *   node --import tsx bench/store-write.ts [--batches 50] [--batch 1000] [--embedded] [--data-index] [--drop-index A,B] [--sizes]
  *
  * `--data-index` adds the GIN index on the archive's `data` first (what finding events by
  * their data on a large archive needs), to measure what it costs the write.
@@ -30,6 +30,10 @@ const BATCHES = flag('--batches', 50);
 const BATCH = flag('--batch', 1000);
 const EMBEDDED = argv.includes('--embedded');
 const DATA_INDEX = argv.includes('--data-index');
+/** Also weigh the archive without its `data_bytes` copy (bytes per event). */
+const SIZES = argv.includes('--sizes');
+/** Archive indexes to drop before writing (`--drop-index events_type_seq_idx,events_source_seq_idx`), to weigh what each costs. */
+const DROP_INDEXES = (argv.includes('--drop-index') ? argv[argv.indexOf('--drop-index') + 1]! : '').split(',').filter((s) => s !== '');
 
 /** Statement text (its first words) → total milliseconds and count. */
 const timings = new Map<string, { ms: number; count: number }>();
@@ -46,12 +50,24 @@ const timed = <T extends SqlExecutor>(executor: T): T =>
     ...executor,
     ...(executor.copyFrom !== undefined
       ? {
-          copyFrom: async (sql: string, body: string) => {
+          copyFrom: async (sql: string, body: string | Uint8Array) => {
             const t0 = performance.now();
             try {
               await executor.copyFrom!(sql, body);
             } finally {
               note(sql, performance.now() - t0);
+            }
+          },
+        }
+      : {}),
+    ...(executor.copyMany !== undefined
+      ? {
+          copyMany: async (copies: ReadonlyArray<{ sql: string; body: string | Uint8Array }>) => {
+            const t0 = performance.now();
+            try {
+              await executor.copyMany!(copies);
+            } finally {
+              note(`(one round trip) ${copies.map((c) => label(c.sql).slice(0, 30)).join(' + ')}`, performance.now() - t0);
             }
           },
         }
@@ -93,6 +109,7 @@ const store = createSqlStore(timedClient(raw), { entityTables: createEntityTable
 try {
   await store.migrate(definitions);
   if (DATA_INDEX) await raw.query('CREATE INDEX IF NOT EXISTS events_data_idx ON sluice.events USING gin (data jsonb_path_ops)');
+  for (const index of DROP_INDEXES) await raw.query(`DROP INDEX sluice.${index.replace(/[^a-z0-9_]/g, '')}`);
   timings.clear();
   const receivedAt = new Date().toISOString();
   const encoder = new TextEncoder();
@@ -126,6 +143,23 @@ try {
     "SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) AS n FROM pg_inherits WHERE inhparent = 'sluice.events'::regclass",
   );
   process.stdout.write(`archive: ${Math.round(Number(archive.rows[0]!.n) / rows)} bytes per event (table, TOAST and indexes)\n`);
+  if (SIZES) {
+    // The same rows and indexes with and without the exact bytes (`data_bytes` NULL), each
+    // rewritten compactly and indexed afresh, to weigh what keeping the bytes costs in storage.
+    for (const [table, bytes] of [['sizes_with_bytes', 'data_bytes'], ['sizes_without_bytes', 'NULL::bytea']] as const) {
+      await raw.exec(`CREATE TABLE sluice.${table} (LIKE sluice.events INCLUDING DEFAULTS)`);
+      await raw.exec(
+        `INSERT INTO sluice.${table} (id, type, source, subject, time, received_at, stream_seq, specversion, datacontenttype, data, origin_id, entity_type, traceparent, extensions, data_bytes, dataschema, entity_hint) ` +
+          `SELECT id, type, source, subject, time, received_at, stream_seq, specversion, datacontenttype, data, origin_id, entity_type, traceparent, extensions, ${bytes}, dataschema, entity_hint FROM sluice.events`,
+      );
+      await raw.exec(
+        `CREATE INDEX ON sluice.${table} (stream_seq); CREATE INDEX ON sluice.${table} (type, stream_seq); ` +
+          `CREATE INDEX ON sluice.${table} (source, stream_seq); ALTER TABLE sluice.${table} ADD PRIMARY KEY (id, received_at)`,
+      );
+      const size = await raw.query<{ n: string | number }>(`SELECT pg_total_relation_size('sluice.${table}') AS n`);
+      process.stdout.write(`${table}: ${Math.round(Number(size.rows[0]!.n) / rows)} bytes per event (the same rows and indexes, built afresh)\n`);
+    }
+  }
   for (const [text, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) {
     process.stdout.write(`${(t.ms / BATCHES).toFixed(1).padStart(8)} ms/batch  ${String(t.count).padStart(5)}×  ${text}\n`);
   }

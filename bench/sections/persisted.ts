@@ -21,7 +21,7 @@ import { log, stopProcess, waitFor } from '../harness/processes.js';
 import { median, ratioVerdict, type Row } from '../harness/report.js';
 import { BATCH_CONNECTIONS, BATCH_LINES, BODY, consumerState, names, sluiceEnv, startBaseline, startGateway, startWorker } from '../harness/servers.js';
 import type { TestDatabase } from '../../test/helpers/db.js';
-import { cpuMeter, peakRssMb } from '../proc.js';
+import { cpuMeter, cpuSecondsMeter, findPids, peakRssMb } from '../proc.js';
 import { batchFile } from './batch.js';
 
 /** Connections of the single-event rounds (issue 22's comparison). */
@@ -39,6 +39,8 @@ interface Round {
   /** From the load's end to the last event persisted. */
   readonly tailSeconds: number;
   readonly cpu: Record<string, number>;
+  /** CPU time per persisted event (µs) of each process of the side, nats-server and the database's backends included. */
+  readonly cpuPerEventUs: Record<string, number>;
 }
 
 interface Side {
@@ -55,6 +57,8 @@ interface Side {
   reset(): Promise<void>;
   /** Stops the processes, drops the database and the stream. */
   close(): Promise<void>;
+  /** Other processes whose CPU the side's events cost (nats-server), by name. */
+  readonly helpers: Record<string, number[]>;
   readonly rounds: Round[];
 }
 
@@ -80,6 +84,7 @@ async function startSluice(ctx: BenchContext, mode: Mode): Promise<Side> {
     startupMs: gateway.startupMs,
     persisted,
     persistedWhenAnswered: false,
+    helpers: { 'nats-server': findPids((c) => c.includes('nats-server') && c.includes(`-p ${ctx.nats.port} `)) },
     async reset() {
       await db.query('TRUNCATE sluice.events, sluice.message_status');
       await ctx.jsm.streams.purge(n.stream);
@@ -105,6 +110,7 @@ async function startDirect(ctx: BenchContext, mode: Mode): Promise<Side> {
     startupMs: direct.startupMs,
     persisted: async () => true,
     persistedWhenAnswered: true,
+    helpers: {},
     async reset() {
       await db.query('TRUNCATE sluice.events');
     },
@@ -156,17 +162,26 @@ function watchPersisted(side: Side): { after(endedAt: number): Promise<number>; 
 async function runRound(side: Side, options: LoadOptions, eventsPerRequest: number): Promise<Round> {
   await side.reset();
   const meters = Object.entries(side.processes).map(([name, child]) => [name, cpuMeter(child.pid!)] as const);
+  // The database's backends: those connected now, and at the end those a pool opened meanwhile.
+  const backendPids = async (): Promise<number[]> =>
+    (await side.db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).map((b) => b.pid);
+  const backends = await backendPids();
+  const cpuSpent = Object.entries({ ...Object.fromEntries(Object.entries(side.processes).map(([name, child]) => [name, [child.pid!]])), ...side.helpers, postgres: backends }).map(
+    ([name, pids]) => [name, cpuSecondsMeter(pids)] as const,
+  );
   const watch = side.persistedWhenAnswered ? undefined : watchPersisted(side);
   const r = await load(options);
   const persistedAt = watch === undefined ? r.endedAt! : await watch.after(r.endedAt!);
   watch?.stop();
   const cpu = Object.fromEntries(meters.map(([name, meter]) => [name, Math.round(meter.stop())]));
   const accepted = (r.ok ?? r.total - r.non2xx) * eventsPerRequest;
+  const backendsAtEnd = await backendPids();
+  const cpuPerEventUs = Object.fromEntries(cpuSpent.map(([name, meter]) => [name, Math.round((meter.stop(name === 'postgres' ? backendsAtEnd : []) * 1e6) / accepted)]));
   const rows = await countEvents(side.db);
   // Requests still in flight when the load stopped may be persisted without their 202 being counted: more rows is fine, fewer is not.
   if (rows < accepted) throw new Error(`${side.workload}: ${rows} rows for ${accepted} accepted events`);
   const seconds = (persistedAt - r.startedAt!) / 1000;
-  return { rate: accepted / seconds, accepted, httpRate: (accepted * 1000) / (r.endedAt! - r.startedAt!), tailSeconds: (persistedAt - r.endedAt!) / 1000, cpu };
+  return { rate: accepted / seconds, accepted, httpRate: (accepted * 1000) / (r.endedAt! - r.startedAt!), tailSeconds: (persistedAt - r.endedAt!) / 1000, cpu, cpuPerEventUs };
 }
 
 function sideRow(side: Side, baseline?: string): Row {
@@ -185,7 +200,8 @@ function sideRow(side: Side, baseline?: string): Row {
     note:
       `median of ${side.rounds.length} rounds: ${side.rounds.map((r) => Math.round(r.rate)).join(', ')}; ` +
       `median round: ${m.accepted} accepted at ${Math.round(m.httpRate)}/s, last persisted ${m.tailSeconds.toFixed(1)} s after the load; ` +
-      `CPU: ${Object.entries(m.cpu).map(([name, c]) => `${name} ${c}`).join(' + ')}`,
+      `CPU: ${Object.entries(m.cpu).map(([name, c]) => `${name} ${c}`).join(' + ')}; ` +
+      `CPU µs per event: ${Object.entries(m.cpuPerEventUs).map(([name, us]) => `${name} ${us}`).join(' + ')} = ${Object.values(m.cpuPerEventUs).reduce((a, b) => a + b, 0)}`,
   };
 }
 
@@ -220,6 +236,11 @@ export async function runPersisted(ctx: BenchContext, mode: Mode): Promise<void>
         direct.rounds.map((r) => r.rate),
         { atLeast: TARGET },
       ),
+    );
+    // CPU time per event is steadier than the rate on a shared machine: the other processes' load moves it less.
+    const perEvent = (side: Side): number[] => side.rounds.map((r) => Object.values(r.cpuPerEventUs).reduce((a, b) => a + b, 0));
+    report.lines.push(
+      `CPU µs per persisted event (${mode === 'single' ? 'single events' : 'NDJSON'}, every process of the path, by round): sluice ${perEvent(sluice).join(', ')}; direct ${perEvent(direct).join(', ')}`,
     );
     report.extra[`persist_${mode}_ratio`] = Math.round(median(sluice.rounds.map((r, i) => r.rate / direct.rounds[i]!.rate)) * 100) / 100;
   } finally {

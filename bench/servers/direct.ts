@@ -25,7 +25,8 @@ const MAX_ROWS = 4000;
 const CONNECTIONS = 4;
 const DAY_MS = 86_400_000;
 
-const pool = new pg.Pool({ connectionString: databaseUrl!, max: CONNECTIONS });
+// Idle connections are kept 30 s, as Sluice's own pool keeps them.
+const pool = new pg.Pool({ connectionString: databaseUrl!, max: CONNECTIONS, idleTimeoutMillis: 30_000 });
 
 // The worker creates the day partitions it writes into; this gateway does it for today and tomorrow.
 for (const day of [0, 1].map((d) => Math.floor(Date.now() / DAY_MS) * DAY_MS + d * DAY_MS)) {

@@ -1,5 +1,4 @@
-import type { NatsConnectionSettings } from '../bus/jetstream/index.js';
-import type { StreamSettings } from '../bus/jetstream/index.js';
+import type { NatsConnectionSettings, StreamSettings } from '../bus/index.js';
 import { loadConfig, type SluiceConfig } from '../config/index.js';
 import { typePatternProblem } from '../envelope/index.js';
 import { SluiceError } from '../errors/index.js';

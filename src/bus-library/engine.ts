@@ -1,8 +1,9 @@
-import type { EventEnvelope } from '../envelope/index.js';
+import type { ConsumerStart } from '../bus/index.js';
+import type { PublishedEvent } from './event-codec.js';
 import type { BusEvent } from './types.js';
 
 /** Where a new consumer starts. */
-export type StartPosition = { readonly kind: 'new' } | { readonly kind: 'seq'; readonly seq: number } | { readonly kind: 'time'; readonly time: Date };
+export type StartPosition = ConsumerStart;
 
 export interface ConsumerSpec {
   /** NATS-style type pattern (without the subject prefix). */
@@ -14,10 +15,11 @@ export interface ConsumerSpec {
 }
 
 /**
- * Hands one event to the subscription. Resolving acknowledges; rejecting hands it back
+ * Hands one event to the subscription (called inside the engine's try: a throw is a rejection).
+ * Returning or resolving acknowledges; throwing or rejecting hands it back
  * (after `redeliveryDelayFor(error, attempt)`). Deliveries to one subscription are one at a time.
  */
-export type Deliver = (event: BusEvent) => Promise<void>;
+export type Deliver = (event: BusEvent) => Promise<void> | void;
 
 export interface RunningConsumer {
   readonly name: string;
@@ -29,7 +31,7 @@ export interface RunningConsumer {
 export interface BusEngine {
   readonly kind: 'memory' | 'jetstream';
   start(): Promise<void>;
-  publish(envelope: EventEnvelope): Promise<{ seq: number; duplicate: boolean }>;
+  publish(event: PublishedEvent): Promise<{ seq: number; duplicate: boolean }>;
   consume(spec: ConsumerSpec, deliver: Deliver): Promise<RunningConsumer>;
   /** Called after every subscription has stopped. */
   close(): Promise<void>;

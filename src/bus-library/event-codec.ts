@@ -12,9 +12,8 @@ import {
 import { SluiceError } from '../errors/index.js';
 import type { BusEvent, PublishOptions } from './types.js';
 
-const encoder = new TextEncoder();
 
-/** The id an event will be published under. */
+/** The id an event will be published under; `newEventId()` unless the publisher chose one. */
 export function eventIdFor(type: string, options: PublishOptions | undefined): string {
   if (options?.idempotencyKey !== undefined) {
     if (options.id !== undefined) throw new SluiceError('invalid_id', 'give either id or idempotencyKey, not both: the id is derived from the key');
@@ -28,10 +27,16 @@ export function eventIdFor(type: string, options: PublishOptions | undefined): s
   return newEventId();
 }
 
+/** An application's data as bytes, with its JSON text when the bus wrote it as JSON. */
+interface EncodedData {
+  readonly bytes: Uint8Array;
+  readonly json?: string;
+}
+
 /** The bytes of an application's data: JSON written out for a JSON content type, else a string's UTF-8 or the bytes themselves. */
-function dataBytes(type: string, data: unknown, dataContentType: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string' && !isJsonContentType(dataContentType)) return encoder.encode(data);
+function encodeData(type: string, data: unknown, dataContentType: string): EncodedData {
+  if (data instanceof Uint8Array) return { bytes: data };
+  if (typeof data === 'string' && !isJsonContentType(dataContentType)) return { bytes: Buffer.from(data, 'utf8') };
   if (!isJsonContentType(dataContentType)) {
     throw new SluiceError('invalid_body', `the data of a ${type} event with datacontenttype ${dataContentType} must be a string or a Uint8Array`);
   }
@@ -42,7 +47,29 @@ function dataBytes(type: string, data: unknown, dataContentType: string): Uint8A
     throw new SluiceError('invalid_json', `the data of a ${type} event cannot be written as JSON: ${(error as Error).message}`, { cause: error });
   }
   if (text === undefined) throw new SluiceError('invalid_json', `the data of a ${type} event is not a JSON value (undefined, a function or a symbol)`);
-  return encoder.encode(text);
+  // Buffer.from writes a short string's UTF-8 in a quarter of TextEncoder's time (0.18 µs against 0.71).
+  return { bytes: Buffer.from(text, 'utf8'), json: text };
+}
+
+/** A built envelope, with its data's JSON text when the bus wrote it (a subscriber in this process reads that instead of the bytes). */
+export interface PublishedEvent {
+  readonly envelope: EventEnvelope;
+  readonly json?: string;
+  /** The id is `newEventId()`'s (no id nor idempotencyKey given): later than every id it made before. */
+  readonly idGenerated?: boolean;
+}
+
+let isoMs = 0;
+let isoText = '';
+
+/** The time now, RFC 3339; the text is made once a millisecond (0.6 µs each), however many events share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
 
 /**
@@ -50,28 +77,40 @@ function dataBytes(type: string, data: unknown, dataContentType: string): Uint8A
  * `receivedAt` the moment of publishing, source `/sluice` by default, data the database could
  * not store refused here as the gateway refuses it.
  */
-export function buildEnvelope(type: string, data: unknown, options: PublishOptions | undefined, id: string): EventEnvelope {
+export function buildEnvelope(type: string, data: unknown, options: PublishOptions | undefined, id: string): PublishedEvent {
   const dataContentType = options?.datacontenttype ?? DATA_CONTENT_TYPE;
-  const now = new Date().toISOString();
+  const now = isoNow();
   try {
-    return buildCheckedEnvelope({
+    const encoded = encodeData(type, data, dataContentType);
+    const envelope = buildCheckedEnvelope({
       type,
       id,
-      data: dataBytes(type, data, dataContentType),
+      data: encoded.bytes,
       dataContentType,
       receivedAt: now,
       dataLabel: `the data of a ${type} event`,
       ...(options?.source !== undefined ? { source: options.source } : {}),
     });
+    const idGenerated = options?.id === undefined && options?.idempotencyKey === undefined;
+    return encoded.json === undefined ? { envelope, idGenerated } : { envelope, json: encoded.json, idGenerated };
   } catch (error) {
     throw error instanceof EnvelopeError ? new SluiceError(error.code, error.message, { cause: error }) : error;
   }
 }
 
-/** What a subscriber sees of a stored envelope: the data as its content type reads, and its exact bytes. */
-export function toBusEvent(envelope: EventEnvelope, seq: number, attempt: number): BusEvent {
-  const view = dataView(envelope.data, envelope.dataContentType);
-  const data = view.kind === 'json' ? (JSON.parse(view.text) as unknown) : view.kind === 'text' ? view.text : view.kind === 'none' ? null : envelope.data;
+/**
+ * What a subscriber sees of a stored envelope: the data as its content type reads, and its
+ * exact bytes. `json`, the data's JSON text when the bus wrote it, is parsed instead of
+ * reading the bytes back (the same text: UTF-8 of a JSON.stringify output decodes to itself).
+ */
+export function toBusEvent(envelope: EventEnvelope, seq: number, attempt: number, json?: string): BusEvent {
+  let data: unknown;
+  if (json !== undefined) {
+    data = JSON.parse(json);
+  } else {
+    const view = dataView(envelope.data, envelope.dataContentType);
+    data = view.kind === 'json' ? (JSON.parse(view.text) as unknown) : view.kind === 'text' ? view.text : view.kind === 'none' ? null : envelope.data;
+  }
   return {
     id: envelope.id,
     type: envelope.type,

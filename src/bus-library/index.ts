@@ -28,4 +28,4 @@ export type {
 export { SluiceError } from '../errors/index.js';
 export type { ErrorCode } from '../errors/index.js';
 export { ConfigError } from '../config/index.js';
-export { NatsConfigurationError } from '../bus/jetstream/index.js';
+export { NatsConfigurationError } from '../bus/index.js';

@@ -23,6 +23,7 @@ const DEFAULT_PREFETCH = 64;
 /** The typed API over an engine (memory or JetStream); the types live in the `Bus` interface. */
 export class TypedBus<Events extends EventMap = AnyEvents> implements Bus<Events> {
   private starting: Promise<void> | null = null;
+  private started = false;
   private readonly subscriptions = new Set<BusSubscription<unknown>>();
   private closing: Promise<void> | null = null;
 
@@ -34,12 +35,15 @@ export class TypedBus<Events extends EventMap = AnyEvents> implements Bus<Events
 
   ready(): Promise<void> {
     if (this.closing !== null) return Promise.reject(new SluiceError('bus_unavailable', 'the bus is closed'));
-    this.starting ??= this.engine.start();
+    this.starting ??= this.engine.start().then(() => {
+      this.started = true;
+    });
     return this.starting;
   }
 
   async publish(type: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
-    await this.ready();
+    // Once started, no wait for ready(): an await per publish is a tenth of a memory bus's publish.
+    if (!this.started || this.closing !== null) await this.ready();
     const id = eventIdFor(type, options);
     const stored = await this.engine.publish(buildEnvelope(type, data, options, id));
     return { id, seq: stored.seq, duplicate: stored.duplicate };

@@ -1,3 +1,5 @@
+import type { JetStreamLink, JetStreamLinkSettings } from './jetstream/jetstream-link.js';
+
 export type {
   BatchHandler,
   BusHealth,
@@ -13,5 +15,19 @@ export type {
   StreamMessage,
   StreamState,
 } from './port.js';
-export { nakDelayMs } from './nak-delay.js';
+export { FAILED_HANDLER_DELAY, FAILED_WRITE_DELAY, failedHandlerDelayMs, failedWriteDelayMs } from './redelivery-delays.js';
 // The adapters live in ./jetstream and ./embedded; only the CLI wires them, and loads just the one it uses.
+
+// The bus library's (sluice/bus) JetStream plumbing: the types, and an opener that loads nats.js
+// on first use, so nothing that imports the port loads the JetStream adapter.
+export type { NatsConnectionSettings } from './jetstream/connect.js';
+export type { StreamSettings } from './jetstream/stream-setup.js';
+export type { JetStreamLink, JetStreamLinkSettings, LinkBatchHandler, LinkConsumer, LinkConsumerSpec } from './jetstream/jetstream-link.js';
+export type { ConsumerStart } from './jetstream/subscriber-consumer.js';
+export { NatsConfigurationError } from './jetstream/configuration-error.js';
+
+/** Connects to NATS and sets up the events stream for the bus library (see `JetStreamLink`). */
+export async function openJetStreamLink(settings: JetStreamLinkSettings): Promise<JetStreamLink> {
+  const { JetStreamLink } = await import('./jetstream/jetstream-link.js');
+  return JetStreamLink.open(settings);
+}

@@ -136,14 +136,15 @@ export function compileEntities(definitions: readonly EntityDefinition[]): Entit
           names.push(def.name);
           const isDelete = def.deletes.some((p) => typeMatches(p, event.type));
           if (isDelete) {
-            deletes.push({ entity: def, key: await keyValues(entity, scope), children: entity.children.map((c) => c.definition) });
+            deletes.push({ entity: def, key: await keyValues(entity, scope), children: descendants(entity).map((c) => c.definition) });
             continue;
           }
           const row = await mapRecord(entity, scope, []);
           writes.push(row);
+          const rootKey = entity.keyIndexes.map((i) => row.values[i]);
           for (const child of entity.children) {
-            const set = await mapChildren(child, def, scope, entity.keyIndexes.map((i) => row.values[i]));
-            if (set !== null) children.push(set);
+            const sets = await mapChildren(child, { def, key: rootKey }, scope, rootKey);
+            if (sets !== null) children.push(...sets);
           }
         } catch (error) {
           if (!(error instanceof MappingFailure)) throw error;
@@ -316,8 +317,24 @@ async function mapRecord(entity: Entity, scope: Scope, parentKey: readonly unkno
   return present === null ? { entity: entity.definition, values } : { entity: entity.definition, values, present };
 }
 
-/** A child's rows for one parent event, or null when the event does not carry the array (the stored rows stay). */
-async function mapChildren(child: Entity, parentDef: EntityDefinition, parent: Scope, parentKey: readonly unknown[]): Promise<MappedChildren | null> {
+/** An entity's children, their children and so on, parents before their children. */
+function descendants(entity: Entity): Entity[] {
+  return entity.children.flatMap((c) => [c, ...descendants(c)]);
+}
+
+/** The entity with `types` a chain of children hangs from, and its key in this event. */
+interface Root {
+  readonly def: EntityDefinition;
+  readonly key: readonly unknown[];
+}
+
+/**
+ * A child's rows for one parent record, then its descendants' rows, each entity's as one set
+ * under the root's key (the set a newer root event replaces: a line gone takes its discounts
+ * with it); null when the record does not carry the array (the stored rows stay). Within a
+ * carried array, an element without its own children's array has none of them.
+ */
+async function mapChildren(child: Entity, root: Root, parent: Scope, parentKey: readonly unknown[]): Promise<MappedChildren[] | null> {
   const def = child.definition;
   const each = def.each as readonly string[];
   const array = readPath(parent.input, each);
@@ -325,28 +342,40 @@ async function mapChildren(child: Entity, parentDef: EntityDefinition, parent: S
   if (array !== null && !Array.isArray(array)) throw new MappingFailure(`: "${each.join('.')}" must be an array for the rows of ${def.name}, got ${preview(array)}`);
   const exactArray = parent.exact === null ? null : (readPath(parent.exact, each) as unknown[] | undefined);
   const rows: unknown[][] = [];
+  const below = new Map(descendants(child).map((d) => [d.definition, [] as (readonly unknown[])[]]));
   const seen = new Map<string, number>();
   const elements = array ?? [];
   for (let index = 0; index < elements.length; index++) {
     const scope: Scope = { input: elements[index], exact: exactArray?.[index] ?? null, event: parent.event, index, data: parent.data };
+    const at = ` (${def.name}, ${each.join('.')}[${index}])`;
     let row: MappedRow;
     try {
       row = await mapRecord(child, scope, parentKey);
     } catch (error) {
-      if (error instanceof MappingFailure) throw new MappingFailure(` (${def.name}, ${each.join('.')}[${index}])${error.message}`);
+      if (error instanceof MappingFailure) throw new MappingFailure(`${at}${error.message}`);
       throw error;
     }
     const key = JSON.stringify(child.keyIndexes.map((i) => row.values[i]));
     const first = seen.get(key);
     if (first !== undefined) {
       throw new MappingFailure(
-        ` (${def.name}, ${each.join('.')}[${index}]): key ${def.key.map((k) => `${k}=${JSON.stringify(row.values[child.columns.findIndex((c) => c.name === k)])}`).join(', ')} is also the key of element ${first}; each element needs its own key (use from: $index for the position)`,
+        `${at}: key ${def.key.map((k) => `${k}=${JSON.stringify(row.values[child.columns.findIndex((c) => c.name === k)])}`).join(', ')} is also the key of element ${first}; each element needs its own key (use from: $index for the position)`,
       );
     }
     seen.set(key, index);
     rows.push(row.values as unknown[]);
+    for (const grandchild of child.children) {
+      let sets: MappedChildren[] | null;
+      try {
+        sets = await mapChildren(grandchild, root, scope, child.keyIndexes.map((i) => row.values[i]));
+      } catch (error) {
+        if (error instanceof MappingFailure) throw new MappingFailure(`${at}${error.message}`);
+        throw error;
+      }
+      for (const set of sets ?? []) below.get(set.entity)!.push(...set.rows);
+    }
   }
-  return { entity: def, parent: parentDef, parentKey, rows };
+  return [{ entity: def, parent: root.def, parentKey: root.key, rows }, ...[...below].map(([entity, r]) => ({ entity, parent: root.def, parentKey: root.key, rows: r }))];
 }
 
 function describeError(error: ErrorObject | undefined, fields: readonly FieldDefinition[], data: Record<string, unknown>): string {

@@ -114,6 +114,8 @@ export interface MappedRow {
   readonly values: readonly unknown[];
   /** `merge` only: which columns the event carries (the others keep their stored values). */
   readonly present?: readonly boolean[];
+  /** `merge` only, once a batch's events for the key are folded: the sequence each carried column's value comes from. */
+  readonly seqs?: readonly (number | null)[];
 }
 
 /** A row an event deletes: the key values in `tableKey` order. */
@@ -172,6 +174,15 @@ export const SYSTEM_COLUMNS = [
   { name: '_stream_seq', type: 'bigint', definition: 'bigint NOT NULL' },
   { name: '_updated_at', type: 'timestamp with time zone', definition: 'timestamptz NOT NULL DEFAULT now()' },
 ] as const;
+
+/**
+ * A `merge` entity's table also keeps, per row, the stream sequence that last set each column
+ * (`{"email": 41, "*": 17}`; `*` is the floor for the columns no event set since the row was
+ * created or erased). An older event's field lands only where no newer event set that column,
+ * so the row equals applying the events one at a time in stream order, whatever order they
+ * arrive in, redelivered or replayed.
+ */
+export const FIELD_SEQS_COLUMN = { name: '_field_seqs', type: 'jsonb', definition: 'jsonb' } as const;
 
 /**
  * One column of an existing entity table, as `existingColumnsQuery` returns it.

@@ -6,7 +6,7 @@ import { EntityFileError } from './errors.js';
 import { columnValue } from './column-values.js';
 import { expressionProblem } from './expressions.js';
 import { FIELD_KEYWORDS } from './field-keywords.js';
-import { EVENT_ATTRIBUTES, FIELD_COLUMN_TYPES, SYSTEM_COLUMNS } from './model.js';
+import { EVENT_ATTRIBUTES, FIELD_COLUMN_TYPES, FIELD_SEQS_COLUMN, SYSTEM_COLUMNS } from './model.js';
 import type { EntityDefinition, EntityMode, EventAttribute, FieldDefinition, FieldSource, FieldType, TableName, WhenCondition } from './model.js';
 import { identifierProblem } from './names.js';
 import { parsePath, pathProblem } from './paths.js';
@@ -17,7 +17,7 @@ const MODES: readonly EntityMode[] = ['upsert', 'merge', 'append', 'insert-once'
 const MAPPING_KEYS = ['from', 'value', 'expr', 'default', 'index', 'unique', 'precision', 'scale'];
 /** PostgreSQL's limit for numeric(precision, scale). */
 const MAX_PRECISION = 1000;
-const SYSTEM_COLUMN_NAMES: readonly string[] = SYSTEM_COLUMNS.map((c) => c.name);
+const SYSTEM_COLUMN_NAMES: readonly string[] = [...SYSTEM_COLUMNS.map((c) => c.name), FIELD_SEQS_COLUMN.name];
 /** Schemas an entity table may not live in: Sluice's own, and PostgreSQL's. */
 const RESERVED_SCHEMA = /^(sluice|information_schema|pg_.*)$/i;
 
@@ -95,24 +95,34 @@ class EntityFileReader {
       if (parentNode !== null) parents.push({ index: definitions.length, node: parentNode });
       definitions.push(definition);
     }
-    // Children name their parent anywhere in the file; resolve once every entity is read.
-    for (const { index, node } of parents) {
+    // Children name their parent anywhere in the file; resolve once every entity is read,
+    // parents before their children (a grandchild copies its parent's key, which holds the
+    // root's key: Order → OrderLine → LineDiscount is keyed by order, line and discount).
+    const pending = [...parents];
+    while (pending.length > 0) {
+      const ready = pending.findIndex(({ index }) => {
+        const parent = definitions.find((d) => d.name === definitions[index]!.parent);
+        return parent === undefined || parent.parent === null || !pending.some((p) => definitions[p.index] === parent);
+      });
+      if (ready === -1) {
+        const { node } = pending[0]!;
+        const cycle = pending.map((p) => definitions[p.index]!.name).join(', ');
+        this.fail(node, `entities ${cycle} name each other as parent, so none of them has a root; the first entity of a chain needs "types" instead of "parent"`);
+      }
+      const [{ index, node }] = pending.splice(ready, 1) as [{ index: number; node: Node }];
       const child = definitions[index] as EntityDefinition;
       const parent = definitions.find((d) => d.name === child.parent);
       if (parent === undefined) {
-        this.fail(node, `parent "${child.parent}" of entity ${child.name} is not an entity of this file; name one of ${definitions.filter((d) => d.parent === null).map((d) => d.name).join(', ')}`);
+        this.fail(node, `parent "${child.parent}" of entity ${child.name} is not an entity of this file; name one of ${definitions.filter((d) => d.name !== child.name).map((d) => d.name).join(', ')}`);
       }
-      if (parent.parent !== null) this.fail(node, `parent "${parent.name}" of entity ${child.name} is itself a child; a child's parent must be an entity with "types"`);
       if (parent.key.length === 0) this.fail(node, `parent "${parent.name}" of entity ${child.name} has no "key"; give it one, its key is copied into each child row`);
-      for (const k of parent.key) {
-        if (child.fields.some((f) => f.name === k)) {
-          this.fail(node, `entity ${child.name} declares field "${k}", which is its parent's key field copied into every child row; remove or rename it`);
+      const inherited = [...parent.parentKey, ...parent.key.map((k) => parent.fields.find((x) => x.name === k) as FieldDefinition)];
+      for (const f of inherited) {
+        if (child.fields.some((c) => c.name === f.name)) {
+          this.fail(node, `entity ${child.name} declares field "${f.name}", which is ${parent.parentKey.includes(f) ? 'an ancestor\'s' : 'its parent\'s'} key field copied into every child row; remove or rename it`);
         }
       }
-      const parentKey = parent.key.map((k) => {
-        const f = parent.fields.find((x) => x.name === k) as FieldDefinition;
-        return { ...f, source: { kind: 'paths', paths: [] }, index: false, unique: false, required: true } as FieldDefinition;
-      });
+      const parentKey = inherited.map((f) => ({ ...f, source: { kind: 'paths', paths: [] }, index: false, unique: false, required: true }) as FieldDefinition);
       definitions[index] = { ...child, parentKey };
     }
         return definitions;

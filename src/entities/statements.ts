@@ -89,37 +89,60 @@ WHERE ${guard}`;
   return { text, arrayTypes };
 }
 
+/** The sequence that last set a merge row's column (`name` an SQL text expression): its own entry, else the row's floor; a row stored before `_field_seqs` existed counts as set by its own sequence. */
+function setBy(alias: string, name: string): string {
+  return `coalesce((${alias}."_field_seqs"->>${name})::bigint, (${alias}."_field_seqs"->>'*')::bigint, ${alias}."_stream_seq")`;
+}
+
 /**
- * The two statements of a `merge` batch. The first inserts the keys not stored yet (with the
- * event's values) and locks the stored ones, in key order; the second, with a fresh snapshot
- * that sees rows another transaction committed meanwhile, sets only the columns each event
- * carries (`present`, a string of 0 and 1 per column) where the stored row is not newer.
- * Parameters of both: one array per column, message ids, event types, sequences, then `present`.
+ * The write of a `merge` batch: one INSERT … ON CONFLICT over arrays. Each input row is a key's
+ * events of the batch folded column by column (a column's value is that of the newest event
+ * carrying it, `_seqs` says which: `{"email": 41}`). A new key is inserted as it comes, with
+ * the columns an erase newer than them covers left NULL and the erase's sequence as the floor.
+ * A stored key takes each column whose event is not older than the one that set it (an equal
+ * one re-applies: a replay repairs a column changed by hand); the row's own sequence, id and
+ * type are its newest event's. So the row is what applying the events one at a time in
+ * stream order gives, whatever order and batches they arrive in. ON CONFLICT reads the
+ * current row under its lock, so a transaction that committed meanwhile is not overwritten.
+ * Parameters: one array per column, message ids, event types, sequences, then `_seqs` (text).
  */
-export function mergeStatements(def: EntityDefinition): readonly [BatchStatement, BatchStatement] {
+export function mergeStatement(def: EntityDefinition): BatchStatement {
   const table = qualifiedTable(def);
   const columns = entityColumns(def);
   const names = [...columns.map((c) => q(c.name)), ...SYSTEM.map(q)];
   const arrayTypes = [...columns.map(arrayType), ...SYSTEM_ARRAYS, 'text[]'];
-  const aliases = [...names, q('_present')];
+  const aliases = [...names, q('_seqs')];
   const key = tableKey(def).map(q);
   const keyed = new Set(tableKey(def));
-  const insert = `INSERT INTO ${table} AS t (${[...names, q('_updated_at')].join(', ')})
-SELECT DISTINCT ON (${key.map((c) => `u.${c}`).join(', ')}) ${names.map((c) => `u.${c}`).join(', ')}, now()
-FROM ${unnest(arrayTypes, aliases)}${def.deletes.length > 0 ? `\nWHERE ${tombstoneGuard(def, 'u')}` : ''}
-ORDER BY ${key.map((c) => `u.${c}`).join(', ')}, u."_stream_seq" DESC
-ON CONFLICT (${key.join(', ')}) DO UPDATE SET "_stream_seq" = t."_stream_seq" WHERE false`;
-  const sets = columns
-    .map((c, i) => ({ c, i }))
-    .filter(({ c }) => !keyed.has(c.name))
-    .map(({ c, i }) => `${q(c.name)} = CASE WHEN substr(u."_present", ${i + 1}, 1) = '1' THEN u.${q(c.name)} ELSE t.${q(c.name)} END`);
-  const update = `UPDATE ${table} AS t SET ${[...sets, ...SYSTEM.map((s) => `${q(s)} = u.${q(s)}`), '"_updated_at" = now()'].join(', ')}
-FROM (SELECT DISTINCT ON (${key.join(', ')}) * FROM ${unnest(arrayTypes, aliases)} ORDER BY ${key.join(', ')}, "_stream_seq" DESC) u
-WHERE ${key.map((c) => `t.${c} = u.${c}`).join(' AND ')} AND t."_stream_seq" <= u."_stream_seq"`;
-  return [
-    { text: insert, arrayTypes },
-    { text: update, arrayTypes },
+  const free = columns.filter((c) => !keyed.has(c.name));
+  const floor = def.deletes.length > 0 ? 'coalesce(d.stream_seq, 0)' : '0';
+  const carried = (c: FieldDefinition) => `(u."_seqs"::jsonb->>${literal(c.name)})::bigint`;
+  const values = columns.map((c) => (keyed.has(c.name) || def.deletes.length === 0 ? `u.${q(c.name)}` : `CASE WHEN ${carried(c)} < ${floor} THEN NULL ELSE u.${q(c.name)} END`));
+  const seqs = `(SELECT coalesce(jsonb_object_agg(e.key, e.value::bigint), '{}') FROM jsonb_each_text(u."_seqs"::jsonb) e WHERE e.value::bigint >= ${floor}) || jsonb_build_object('*', ${floor})`;
+  const from =
+    def.deletes.length > 0
+      ? `${unnest(arrayTypes, aliases)}
+LEFT JOIN ${TOMBSTONES} d ON d.table_name = ${literal(tableLabel(def))} AND d.key = ${keyJson(def, 'u')}
+WHERE d.stream_seq IS NULL OR d.stream_seq <= u."_stream_seq"`
+      : unnest(arrayTypes, aliases);
+  const wins = (c: FieldDefinition) => `(EXCLUDED."_field_seqs"->>${literal(c.name)})::bigint >= ${setBy('t', literal(c.name))}`;
+  const winning = `FROM jsonb_each_text(EXCLUDED."_field_seqs") e WHERE e.key <> '*' AND e.value::bigint >= ${setBy('t', 'e.key')}`;
+  const newer = 'EXCLUDED."_stream_seq" >= t."_stream_seq"';
+  const sets = [
+    ...free.map((c) => `${q(c.name)} = CASE WHEN ${wins(c)} THEN EXCLUDED.${q(c.name)} ELSE t.${q(c.name)} END`),
+    `"_field_seqs" = coalesce(t."_field_seqs", jsonb_build_object('*', t."_stream_seq")) || (SELECT coalesce(jsonb_object_agg(e.key, e.value::bigint), '{}') ${winning})`,
+    `"_message_id" = CASE WHEN ${newer} THEN EXCLUDED."_message_id" ELSE t."_message_id" END`,
+    `"_event_type" = CASE WHEN ${newer} THEN EXCLUDED."_event_type" ELSE t."_event_type" END`,
+    '"_stream_seq" = greatest(t."_stream_seq", EXCLUDED."_stream_seq")',
+    '"_updated_at" = now()',
   ];
+  const text = `INSERT INTO ${table} AS t (${[...names, q('_field_seqs'), q('_updated_at')].join(', ')})
+SELECT DISTINCT ON (${key.map((c) => `u.${c}`).join(', ')}) ${[...values, ...SYSTEM.map((c) => `u.${q(c)}`)].join(', ')}, ${seqs}, now()
+FROM ${from}
+ORDER BY ${key.map((c) => `u.${c}`).join(', ')}, u."_stream_seq" DESC
+ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${sets.join(',\n  ')}
+WHERE ${newer} OR EXISTS (SELECT 1 ${winning})`;
+  return { text, arrayTypes };
 }
 
 /**
@@ -143,12 +166,27 @@ export function deleteStatement(def: EntityDefinition, children: readonly Entity
 c${i} AS (DELETE FROM ${qualifiedTable(child)} c USING d WHERE ${match('c')} AND c."_stream_seq" <= d."_stream_seq")`,
   );
   const text = `WITH d AS (SELECT DISTINCT ON (${key.join(', ')}) * FROM ${unnest(arrayTypes, aliases).replace(' AS u(', ' AS x(')} ORDER BY ${key.join(', ')}, "_stream_seq" DESC),
-gone AS (DELETE FROM ${table} t USING d WHERE ${match('t')} AND t."_stream_seq" <= d."_stream_seq")${childDeletes.join('')}
+gone AS (DELETE FROM ${table} t USING d WHERE ${match('t')} AND t."_stream_seq" <= d."_stream_seq")${def.mode === 'merge' ? eraseOlderColumns(def, match) : ''}${childDeletes.join('')}
 INSERT INTO ${TOMBSTONES} AS s (table_name, key, stream_seq, message_id)
 SELECT ${literal(tableLabel(def))}, ${keyJson(def, 'd')}, d."_stream_seq", d."_message_id" FROM d ORDER BY ${key.map((c) => `d.${c}`).join(', ')}
 ON CONFLICT (table_name, key) DO UPDATE SET stream_seq = EXCLUDED.stream_seq, message_id = EXCLUDED.message_id, deleted_at = now()
 WHERE s.stream_seq < EXCLUDED.stream_seq`;
   return { text, arrayTypes };
+}
+
+/**
+ * A `merge` row newer than a delete that arrives late keeps only what events after the delete
+ * set: applied in stream order, the delete would have cleared the columns set before it.
+ */
+function eraseOlderColumns(def: EntityDefinition, match: (alias: string) => string): string {
+  const keyed = new Set(tableKey(def));
+  const sets = entityColumns(def)
+    .filter((c) => !keyed.has(c.name))
+    .map((c) => `${q(c.name)} = CASE WHEN ${setBy('t', literal(c.name))} < d."_stream_seq" THEN NULL ELSE t.${q(c.name)} END`);
+  const kept = `(SELECT coalesce(jsonb_object_agg(e.key, e.value::bigint), '{}') FROM jsonb_each_text(t."_field_seqs") e WHERE e.key <> '*' AND e.value::bigint > d."_stream_seq")`;
+  return `,
+erased AS (UPDATE ${qualifiedTable(def)} t SET ${[...sets, `"_field_seqs" = ${kept} || jsonb_build_object('*', d."_stream_seq")`, '"_updated_at" = now()'].join(', ')}
+  FROM d WHERE ${match('t')} AND t."_stream_seq" > d."_stream_seq" AND t."_field_seqs" IS NOT NULL AND (t."_field_seqs"->>'*')::bigint < d."_stream_seq")`;
 }
 
 /**
@@ -169,17 +207,20 @@ WHERE ${key.map((c) => `t.${c} = u.${c}`).join(' AND ')} AND d.table_name = ${li
 }
 
 /**
- * Replaces a child entity's rows under each parent key whose parent row this batch's event
- * wrote (its `_stream_seq` is the event's): elements the event no longer carries are deleted,
- * the others upserted. A parent event that lost to a newer one leaves the children alone.
- * Parameters: per parent key column an array, then the sets' sequences, then one array per
- * child column, message ids, event types and sequences.
+ * Replaces a child entity's rows under each root key whose root row this batch's event wrote
+ * (its `_stream_seq` is the event's): elements the event no longer carries are deleted, the
+ * others upserted. A root event that lost to a newer one leaves the children alone. `root` is
+ * the entity with `types` the child hangs from (its parent, or its parent's parent for a
+ * grandchild); its key columns lead the child's. Parameters: per root key column an array,
+ * then the sets' sequences, then one array per child column, message ids, event types and
+ * sequences.
  */
-export function childrenStatement(child: EntityDefinition, parent: EntityDefinition): BatchStatement {
+export function childrenStatement(child: EntityDefinition, root: EntityDefinition): BatchStatement {
   const table = qualifiedTable(child);
   const columns = entityColumns(child);
-  const parentKey = child.parentKey.map((f) => q(f.name));
-  const setTypes = [...child.parentKey.map(arrayType), 'bigint[]'];
+  const rootKey = child.parentKey.slice(0, tableKey(root).length);
+  const parentKey = rootKey.map((f) => q(f.name));
+  const setTypes = [...rootKey.map(arrayType), 'bigint[]'];
   const setAliases = [...parentKey, '"_stream_seq"'];
   const names = [...columns.map((c) => q(c.name)), ...SYSTEM.map(q)];
   const rowTypes = [...columns.map(arrayType), ...SYSTEM_ARRAYS];
@@ -188,7 +229,7 @@ export function childrenStatement(child: EntityDefinition, parent: EntityDefinit
   const updated = [...columns.filter((c) => !keyed.has(c.name)).map((c) => q(c.name)), ...SYSTEM.map(q), q('_updated_at')];
   const onParent = (alias: string, other: string) => parentKey.map((c) => `${alias}.${c} = ${other}.${c}`).join(' AND ');
   const text = `WITH s AS (SELECT * FROM ${unnest(setTypes, setAliases).replace(' AS u(', ' AS x(')}),
-a AS (SELECT s.* FROM s JOIN ${qualifiedTable(parent)} p ON ${onParent('p', 's')} AND p."_stream_seq" = s."_stream_seq"),
+a AS (SELECT s.* FROM s JOIN ${qualifiedTable(root)} p ON ${onParent('p', 's')} AND p."_stream_seq" = s."_stream_seq"),
 e AS (SELECT * FROM ${unnest(rowTypes, names, setTypes.length + 1).replace(' AS u(', ' AS y(')}),
 gone AS (DELETE FROM ${table} c USING a WHERE ${onParent('c', 'a')} AND c."_stream_seq" <= a."_stream_seq"
   AND NOT EXISTS (SELECT 1 FROM e WHERE ${key.map((k) => `e.${k} = c.${k}`).join(' AND ')} AND e."_stream_seq" = a."_stream_seq"))

@@ -1,6 +1,6 @@
 import { EntityMigrationError } from './errors.js';
 import { createHash } from 'node:crypto';
-import { SYSTEM_COLUMNS, entityColumns, tableKey } from './model.js';
+import { FIELD_SEQS_COLUMN, SYSTEM_COLUMNS, entityColumns, tableKey } from './model.js';
 import type { EntityDefinition, ExistingColumn, FieldDefinition, FieldType } from './model.js';
 import { MAX_IDENTIFIER_LENGTH, qualifiedTable, quoteIdent } from './names.js';
 import { columnType } from './statements.js';
@@ -74,6 +74,7 @@ export function planEntityTable(def: EntityDefinition, existing: readonly Existi
     const columns = [
       ...entityColumns(def).map((f) => columnDefinition(f, key.includes(f.name))),
       ...SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.definition}`),
+      ...(def.mode === 'merge' ? [`${quoteIdent(FIELD_SEQS_COLUMN.name)} ${FIELD_SEQS_COLUMN.definition}`] : []),
       `PRIMARY KEY (${key.map(quoteIdent).join(', ')})`,
     ];
     statements.push(`CREATE TABLE IF NOT EXISTS ${table} (\n  ${columns.join(',\n  ')}\n)`);
@@ -103,6 +104,8 @@ export function planEntityTable(def: EntityDefinition, existing: readonly Existi
 
   const declared = new Set(columns.map((f) => f.name));
   for (const column of existing) {
+    // Kept when an entity leaves merge mode: it holds no data of the user's.
+    if (column.column_name === FIELD_SEQS_COLUMN.name) continue;
     const system = SYSTEM_COLUMNS.find((c) => c.name === column.column_name);
     if (system !== undefined) {
       if (column.data_type !== system.type) {
@@ -123,6 +126,10 @@ export function planEntityTable(def: EntityDefinition, existing: readonly Existi
     }
   }
 
+  if (def.mode === 'merge' && !byName.has(FIELD_SEQS_COLUMN.name)) {
+    // Rows stored before: their columns count as set by the row's own sequence.
+    additions.push(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdent(FIELD_SEQS_COLUMN.name)} ${FIELD_SEQS_COLUMN.definition}`);
+  }
   const keyProblem = keyChange(def, existing);
   if (keyProblem !== null) problems.push(keyProblem);
   if (problems.length > 0) throw new EntityMigrationError(def.name, table, problems);

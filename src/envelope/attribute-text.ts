@@ -17,15 +17,26 @@ export const MAX_SOURCE_BYTES = 2048;
 
 /** Why a value cannot be carried and stored unchanged, or null. `name` says which attribute. */
 export function attributeTextProblem(name: string, value: string): string | null {
-  const shown = `${name} "${printable(value.slice(0, 40))}"`;
   const control = CONTROL.exec(value);
   if (control !== null) {
-    return `${shown} holds the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}; attribute values are carried as NATS headers and cannot hold control characters (line breaks, tabs, NUL)`;
+    return `${shown(name, value)} holds the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}; attribute values are carried as NATS headers and cannot hold control characters (line breaks, tabs, NUL)`;
   }
-  if (LONE_SURROGATE.test(value)) return `${shown} holds an unpaired UTF-16 surrogate, which has no UTF-8 form`;
-  if (value !== value.trim()) return `${shown} begins or ends with whitespace, which a NATS header value loses; trim it`;
+  if (LONE_SURROGATE.test(value)) return `${shown(name, value)} holds an unpaired UTF-16 surrogate, which has no UTF-8 form`;
+  if (value !== value.trim()) return `${shown(name, value)} begins or ends with whitespace, which a NATS header value loses; trim it`;
   return null;
 }
+
+/** The attribute as an error names it; written only for a value that has a problem. */
+function shown(name: string, value: string): string {
+  return `${name} "${printable(value.slice(0, 40))}"`;
+}
+
+/**
+ * Printable ASCII that neither begins nor ends with a space: a value with no problem at all,
+ * found by one test (the three of `attributeTextProblem` took 1 µs an event for its six
+ * attributes; this takes a quarter).
+ */
+const PLAIN = /^[!-~](?:[ -~]*[!-~])?$/;
 
 /**
  * The attributes a producer sends, as the envelope names them. Sluice's own (`id`, `time` as
@@ -58,7 +69,8 @@ const PRODUCER_TEXT = [
 export function producerAttributesProblem(attributes: ProducerAttributes): string | null {
   for (const [key, name] of PRODUCER_TEXT) {
     const value = attributes[key];
-    const problem = value === undefined ? null : attributeTextProblem(name, value);
+    if (typeof value !== 'string' || PLAIN.test(value)) continue;
+    const problem = attributeTextProblem(name, value);
     if (problem !== null) return problem;
   }
   const sourceBytes = Buffer.byteLength(attributes.source ?? '');

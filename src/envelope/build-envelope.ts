@@ -51,14 +51,8 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
   const label = input.label ?? 'the event';
   const typeProblem = eventTypeProblem(input.type);
   if (typeProblem !== null) throw new EnvelopeError('invalid_event_type', input.label === undefined ? typeProblem : `${label}: ${typeProblem}`);
-  for (const [name, value] of [
-    ['source', input.source],
-    ['subject', input.subject],
-    ['id', input.cloudEventId],
-    ['dataschema', input.dataSchema],
-  ] as const) {
-    if (value === '') throw new EnvelopeError('invalid_cloudevent', `${label}: "${name}" is empty; CloudEvents attributes are non-empty when given`);
-  }
+  const empty = input.source === '' ? 'source' : input.subject === '' ? 'subject' : input.cloudEventId === '' ? 'id' : input.dataSchema === '' ? 'dataschema' : null;
+  if (empty !== null) throw new EnvelopeError('invalid_cloudevent', `${label}: "${empty}" is empty; CloudEvents attributes are non-empty when given`);
   if (input.dataSchema !== undefined && !ABSOLUTE_URI.test(input.dataSchema)) {
     throw new EnvelopeError('invalid_cloudevent', `${label}: dataschema "${input.dataSchema.slice(0, 60)}" is not an absolute URI`);
   }
@@ -89,7 +83,8 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
         : input.cloudEventId !== undefined
           ? idFromCloudEvent(source, input.cloudEventId)
           : newEventId();
-  const envelope: EventEnvelope = {
+  // Optional attributes are set one by one, not spread: six spreads were a third of the builder's 2.5 µs.
+  const envelope: { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] } = {
     id,
     type: input.type,
     source,
@@ -98,13 +93,13 @@ export function buildEnvelope(input: EnvelopeInput): EventEnvelope {
     receivedAt: input.receivedAt,
     data: input.data,
     dataContentType: input.dataContentType,
-    ...(input.dataSchema !== undefined ? { dataSchema: input.dataSchema } : {}),
-    ...(input.subject !== undefined ? { subject: input.subject } : {}),
-    ...(input.cloudEventId !== undefined ? { originId: input.cloudEventId } : {}),
-    ...(input.entity !== undefined ? { entity: input.entity } : {}),
-    ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
-    ...(input.extensions !== undefined ? { extensions: input.extensions } : {}),
   };
+  if (input.dataSchema !== undefined) envelope.dataSchema = input.dataSchema;
+  if (input.subject !== undefined) envelope.subject = input.subject;
+  if (input.cloudEventId !== undefined) envelope.originId = input.cloudEventId;
+  if (input.entity !== undefined) envelope.entity = input.entity;
+  if (input.traceparent !== undefined) envelope.traceparent = input.traceparent;
+  if (input.extensions !== undefined) envelope.extensions = input.extensions;
   // Attribute values travel as NATS header values and are stored in text columns: both must keep them unchanged.
   const problem = producerAttributesProblem(envelope);
   if (problem !== null) throw new EnvelopeError('invalid_cloudevent', input.label === undefined ? problem : `${label}: ${problem}`);

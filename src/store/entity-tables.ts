@@ -4,7 +4,7 @@ import {
   deleteStatement,
   entityColumns,
   existingColumnsQuery,
-  mergeStatements,
+  mergeStatement,
   planEntityTable,
   qualifiedTable,
   tableKey,
@@ -59,10 +59,7 @@ export function createEntityTables(): EntityTables {
   const writeRows = async (tx: SqlExecutor, def: EntityDefinition, rows: readonly Sourced[]): Promise<void> => {
     if (rows.length === 0) return;
     if (def.mode === 'merge') {
-      const [insert, update] = memo(def, 'merge', () => mergeStatements(def));
-      const params = rowParameters(def, rows, true);
-      await run(tx, insert, params);
-      await run(tx, update, params);
+      await run(tx, memo(def, 'merge', () => mergeStatement(def)), rowParameters(def, rows, true));
     } else {
       await run(tx, memo(def, 'write', () => writeStatement(def)), rowParameters(def, rows, false));
     }
@@ -132,7 +129,7 @@ export function createEntityTables(): EntityTables {
           const rows: Sourced[] = [];
           for (const { set, origin } of sets) for (const values of set.rows) rows.push({ row: { entity: def, values }, origin });
           await run(tx, statement, [
-            ...transpose(sets.map((s) => s.set.parentKey), def.parentKey.length),
+            ...transpose(sets.map((s) => s.set.parentKey), sets[0]!.set.parentKey.length),
             sets.map((s) => s.origin.streamSeq),
             ...rowParameters(def, rows, false),
           ]);
@@ -174,19 +171,28 @@ function plan(w: TableWork): { first: Sourced[]; late: Sourced[] } {
   return { first, late };
 }
 
-/** The winning write among a key's writes; merge folds the older ones' columns under the newer ones'. */
+/**
+ * The winning write among a key's writes. Merge folds them column by column, each column
+ * taking the newest event that carries it, and says which sequence each value is from: the
+ * statement then compares every column with the one that set the stored value, rather than
+ * the fold's newest event with the row (which let an older event's column overwrite a newer
+ * stored one).
+ */
 function reduce(def: EntityDefinition, writes: readonly Sourced[]): Sourced | null {
   if (writes.length === 0) return null;
   if (def.mode !== 'merge') return writes.reduce((a, b) => (wins(def.mode, b.origin, a.origin) ? b : a));
   const sorted = [...writes].sort((a, b) => a.origin.streamSeq - b.origin.streamSeq);
-  return sorted.reduce((older, newer) => ({
-    origin: newer.origin,
-    row: {
-      entity: def,
-      values: newer.row.values.map((v, i) => (newer.row.present?.[i] === true ? v : older.row.present?.[i] === true ? older.row.values[i] : v)),
-      present: newer.row.values.map((_, i) => newer.row.present?.[i] === true || older.row.present?.[i] === true),
-    },
-  }));
+  const newest = sorted[sorted.length - 1]!;
+  const values = [...newest.row.values];
+  const seqs: (number | null)[] = values.map(() => null);
+  for (const { row, origin } of sorted) {
+    row.values.forEach((v, i) => {
+      if (row.present?.[i] !== true) return;
+      values[i] = v;
+      seqs[i] = origin.streamSeq;
+    });
+  }
+  return { origin: newest.origin, row: { entity: def, values, present: seqs.map((s) => s !== null), seqs } };
 }
 
 async function run(tx: SqlExecutor, statement: BatchStatement, params: unknown[][]): Promise<void> {
@@ -198,9 +204,13 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Parents first (by table name), then children (by table name): the one order every transaction takes its locks in. */
+/**
+ * Parents before children, by table name within a generation: the one order every transaction
+ * takes its locks in. A child's copied key is longer than its parent's, so its length orders
+ * the generations.
+ */
 function tableOrder(def: EntityDefinition): string {
-  return `${def.parent === null ? 0 : 1}:${qualifiedTable(def)}`;
+  return `${String(def.parentKey.length).padStart(3, '0')}:${qualifiedTable(def)}`;
 }
 
 function keyValues(def: EntityDefinition, values: readonly unknown[], origin: Origin): unknown[] {
@@ -219,11 +229,22 @@ function transpose(rows: readonly (readonly unknown[])[], n: number): unknown[][
   return columns;
 }
 
-/** One array per column, then message ids, event types, sequences (and `present` for merge). */
-function rowParameters(def: EntityDefinition, rows: ReadonlyArray<{ row: MappedRow; origin: Origin }>, withPresent: boolean): unknown[][] {
+/** One array per column, then message ids, event types, sequences (and `_seqs` for merge). */
+function rowParameters(def: EntityDefinition, rows: ReadonlyArray<{ row: MappedRow; origin: Origin }>, withSeqs: boolean): unknown[][] {
   const width = entityColumns(def).length;
   const params = transpose(rows.map((r) => r.row.values), width);
   params.push(rows.map((r) => r.origin.messageId), rows.map((r) => r.origin.eventType), rows.map((r) => r.origin.streamSeq));
-  if (withPresent) params.push(rows.map((r) => (r.row.present ?? []).map((p) => (p ? '1' : '0')).join('')));
+  if (withSeqs) params.push(rows.map((r) => seqsJson(def, r.row)));
   return params;
+}
+
+/** A folded merge row's `{"column": sequence}` for the columns its events carry (key columns aside). */
+function seqsJson(def: EntityDefinition, row: MappedRow): string {
+  const keyed = new Set(tableKey(def));
+  const seqs: Record<string, number> = {};
+  entityColumns(def).forEach((c, i) => {
+    const seq = row.seqs?.[i];
+    if (seq != null && !keyed.has(c.name)) seqs[c.name] = seq;
+  });
+  return JSON.stringify(seqs);
 }

@@ -14,6 +14,17 @@ export interface SqlExecutor {
    * clients where COPY is the faster path provide it; callers fall back to set-based INSERTs.
    */
   copyFrom?(sql: string, body: string | Uint8Array): Promise<void>;
+  /**
+   * Runs several `COPY … FROM STDIN` in one round trip (each one's data written right behind
+   * its statement, not after the server's CopyInResponse). Where a transaction provides it,
+   * its BEGIN goes in the same round trip too. Stops at the first statement that fails.
+   */
+  copyMany?(copies: ReadonlyArray<{ readonly sql: string; readonly body: string | Uint8Array }>): Promise<void>;
+  /**
+   * Sends a statement without parameters together with the transaction's COMMIT, one round
+   * trip fewer than running it alone; a failure of it rolls the transaction back as any other.
+   */
+  withCommit?(sql: string): void;
 }
 
 export interface SqlClient extends SqlExecutor {

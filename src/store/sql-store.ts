@@ -18,11 +18,11 @@ import type {
   WriteItem,
   WriteOutcome,
 } from './port.js';
-import { EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
+import { archiveCopy, EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
 import { applyDataIndex } from './queries/data-index.js';
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
-import { insertNewStatuses, lockStatuses, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
-import { raiseProgress, selectProgress } from './queries/progress.js';
+import { insertNewStatuses, isUniqueViolation, lockStatuses, newStatusesCopy, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
+import { raiseProgress, raiseProgressStatement, selectProgress } from './queries/progress.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { selectHighestStreamSeq, selectStreamCreated, upsertStreamCreated } from './queries/streams.js';
 import { typeCondition } from './queries/type-pattern.js';
@@ -87,45 +87,53 @@ class SqlStore implements StorePort {
     }
   }
 
-  private writeInTransaction(items: readonly WriteItem[], progress: ProgressMark | undefined): Promise<WriteOutcome[]> {
-    return this.client.transaction(async (tx) => {
-      // The first delivery of an id in this batch decides; later copies of it (a replay next to its original) follow.
-      const firstById = new Map<string, WriteItem>();
-      for (const item of items) if (!firstById.has(item.envelope.id)) firstById.set(item.envelope.id, item);
-      const firsts = [...firstById.values()];
-      const newIds = await insertNewStatuses(tx, firsts.map(statusRow));
-      const seenBefore = firsts.filter((i) => !newIds.has(i.envelope.id)).map((i) => i.envelope.id);
-      const previous = await lockStatuses(tx, seenBefore);
+  private async writeInTransaction(items: readonly WriteItem[], progress: ProgressMark | undefined): Promise<WriteOutcome[]> {
+    try {
+      return await this.client.transaction((tx) => (tx.copyMany === undefined ? this.writeDeciding(tx, items, progress) : this.writeAllNew(tx, items, progress, tx.copyMany.bind(tx))));
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    // An id of the batch had its status row already (a redelivery, a retry after a failed
+    // attempt, a replay): that transaction rolled back whole; decide id by id.
+    return this.client.transaction((tx) => this.writeDeciding(tx, items, progress));
+  }
 
-      const archive: ArchiveRow[] = [];
-      const apply: WriteItem[] = [];
-      const settle: StatusRow[] = [];
-      const outcomes: WriteOutcome[] = [];
-      const handled = new Set<string>();
-      for (const item of items) {
-        const id = item.envelope.id;
-        const isNew = newIds.has(id);
-        const before: MessageState | undefined = previous.get(id);
-        const archived = !isNew && (before === 'persisted' || before === 'failed');
-        const first = !handled.has(id);
-        handled.add(id);
-        if (first && !archived) archive.push(archiveRow(item));
-        // A plain redelivery of a settled event changes nothing; a replay re-applies it.
-        const duplicate = !item.replay && (archived || !first);
-        outcomes.push({ duplicate });
-        if (duplicate) continue;
-        if (item.failure === undefined && item.rows !== null) apply.push(item);
-        if (!isNew || !first) settle.push(statusRow(item));
-      }
-      await insertArchiveRows(tx, archive);
-      if (apply.length > 0) {
-        if (this.entityTables === undefined) throw new Error('an event routes to an entity but this store has no entity support');
-        await this.entityTables.write(tx, apply);
-      }
-      await updateStatuses(tx, settle);
-      if (progress !== undefined) await raiseProgress(tx, progress.consumer, progress.writtenThrough);
-      return outcomes;
-    });
+  /**
+   * The common case, a batch of events never seen: the status rows and the archive rows as two
+   * COPYs sent with the BEGIN in one round trip, then the entity rows, then the progress sent
+   * with the COMMIT. An id that has its status row already fails the status COPY (unique
+   * violation) and the caller writes the batch again with `writeDeciding`.
+   */
+  private async writeAllNew(tx: SqlExecutor, items: readonly WriteItem[], progress: ProgressMark | undefined, copyMany: NonNullable<SqlExecutor['copyMany']>): Promise<WriteOutcome[]> {
+    const firsts = firstOfEachId(items);
+    const plan = planWrite(items, () => true, new Map());
+    await copyMany([newStatusesCopy(firsts.map(statusRow)), archiveCopy(plan.archive)]);
+    await this.finishWrite(tx, plan, progress);
+    return plan.outcomes;
+  }
+
+  /** Any batch: inserts the status rows of new ids, locks those seen before, and writes what their states call for. */
+  private async writeDeciding(tx: SqlExecutor, items: readonly WriteItem[], progress: ProgressMark | undefined): Promise<WriteOutcome[]> {
+    const firsts = firstOfEachId(items);
+    const newIds = await insertNewStatuses(tx, firsts.map(statusRow));
+    const seenBefore = firsts.filter((i) => !newIds.has(i.envelope.id)).map((i) => i.envelope.id);
+    const previous = await lockStatuses(tx, seenBefore);
+    const plan = planWrite(items, (id) => newIds.has(id), previous);
+    await insertArchiveRows(tx, plan.archive);
+    await this.finishWrite(tx, plan, progress);
+    return plan.outcomes;
+  }
+
+  /** Entity rows, statuses of ids that had one, and the progress mark: the rest of a batch's transaction. */
+  private async finishWrite(tx: SqlExecutor, plan: WritePlan, progress: ProgressMark | undefined): Promise<void> {
+    if (plan.apply.length > 0) {
+      if (this.entityTables === undefined) throw new Error('an event routes to an entity but this store has no entity support');
+      await this.entityTables.write(tx, plan.apply);
+    }
+    await updateStatuses(tx, plan.settle);
+    if (progress === undefined) return;
+    if (tx.withCommit !== undefined) tx.withCommit(raiseProgressStatement(progress.consumer, progress.writtenThrough));
+    else await raiseProgress(tx, progress.consumer, progress.writtenThrough);
   }
 
   async recordProgress(progress: ProgressMark): Promise<void> {
@@ -336,6 +344,44 @@ class SqlStore implements StorePort {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** The first delivery of each id in the batch: it decides; later copies of the id (a replay next to its original) follow. */
+function firstOfEachId(items: readonly WriteItem[]): WriteItem[] {
+  const firstById = new Map<string, WriteItem>();
+  for (const item of items) if (!firstById.has(item.envelope.id)) firstById.set(item.envelope.id, item);
+  return [...firstById.values()];
+}
+
+interface WritePlan {
+  readonly archive: ArchiveRow[];
+  /** Items whose entity rows are written. */
+  readonly apply: WriteItem[];
+  /** Status rows to update (ids that had their row before this batch, or a replay's second copy). */
+  readonly settle: StatusRow[];
+  readonly outcomes: WriteOutcome[];
+}
+
+/** What a batch writes, given which ids got their status row in it (`isNew`) and the states of the others. */
+function planWrite(items: readonly WriteItem[], isNewId: (id: string) => boolean, previous: ReadonlyMap<string, MessageState>): WritePlan {
+  const plan: WritePlan = { archive: [], apply: [], settle: [], outcomes: [] };
+  const handled = new Set<string>();
+  for (const item of items) {
+    const id = item.envelope.id;
+    const isNew = isNewId(id);
+    const before = previous.get(id);
+    const archived = !isNew && (before === 'persisted' || before === 'failed');
+    const first = !handled.has(id);
+    handled.add(id);
+    if (first && !archived) plan.archive.push(archiveRow(item));
+    // A plain redelivery of a settled event changes nothing; a replay re-applies it.
+    const duplicate = !item.replay && (archived || !first);
+    plan.outcomes.push({ duplicate });
+    if (duplicate) continue;
+    if (item.failure === undefined && item.rows !== null) plan.apply.push(item);
+    if (!isNew || !first) plan.settle.push(statusRow(item));
+  }
+  return plan;
 }
 
 /** PostgreSQL's answer to a row whose day has no partition (check_violation, "no partition of relation … found for row"). */

@@ -1,4 +1,4 @@
-import { nakDelayMs, type BusPort, type ConsumerHandle, type Delivery } from '../bus/index.js';
+import { failedWriteDelayMs, type BusPort, type ConsumerHandle, type Delivery } from '../bus/index.js';
 import type { EntityModel } from '../entities/index.js';
 import { asError } from '../errors/index.js';
 import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
@@ -140,7 +140,7 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     metrics.eventsRetried.inc();
     logger.warn({ id: item.envelope.id, failed, err: reason, ...traceFields(item.envelope.traceparent) }, 'event write failed; will retry');
-    delivery.nak(nakDelayMs(failed));
+    delivery.nak(failedWriteDelayMs(failed));
   };
 
   /** Hands deliveries back after an outage of the database or the bus, and pauses on a database outage. */

@@ -22,10 +22,12 @@ describe('sluice entities check', () => {
     const code = await run(['--sample', '-'], io, 'shop.yaml', definitions);
     assert.equal(code, 1, 'a sample that would fail makes the exit status 1');
     const out = io.out();
-    assert.match(out, /^shop\.yaml: 5 entities, valid\n {2}Order -> orders \(upsert, key order_id\): order\.created, order\.updated; deleted by order\.purged\n/);
-    assert.match(out, /\nline 1 order\.created:\n {2}orders {7}\{"order_id":"o-1","customer_id":"c-1","total":"12\.5","currency":"EUR","channel":"web","total_cents":"1250",/);
-    assert.match(out, /\n {2}customers {4}\{"customer_id":"c-1","email":"a@example\.com"\} \(merge: columns not shown keep their values\)\n/);
-    assert.match(out, /\n {2}order_lines {2}\{"order_id":"o-1","line_no":0,"sku":"a","qty":1,"price":"2\.5"\}\n/);
+    assert.match(out, /^shop\.yaml: 6 entities, valid\n {2}Order -> orders \(upsert, key order_id\): order\.created, order\.updated; deleted by order\.purged\n/);
+    assert.match(out, /\nline 1 order\.created:\n {2}orders {10}\{"order_id":"o-1","customer_id":"c-1","total":"12\.5","currency":"EUR","channel":"web","total_cents":"1250",/);
+    assert.match(out, /\n {2}customers {7}\{"customer_id":"c-1","email":"a@example\.com"\} \(merge: columns not shown keep their values\)\n/);
+    assert.match(out, /\n {2}order_lines {5}\{"order_id":"o-1","line_no":0,"sku":"a","qty":1,"price":"2\.5"\}\n/);
+    // The line carries no discounts: the order's stored discounts would be cleared.
+    assert.match(out, /\n {2}line_discounts {2}\{"order_id":"o-1"\}\n/);
     assert.match(out, /\nline 3 order\.updated: would fail: Order: field "total": .* got 12\.345\n/);
     assert.match(out, /\nline 4 payment\.received:\n {2}ledger {2}\{"account":"9223372036854775807","amount":"12345678901234567\.1234","kind":"payment\.received","_message_id":"[0-9a-f-]{36}"\}\n/);
     assert.match(out, /\nline 5 order\.purged:\n {2}orders {2}\{"order_id":"o-1"\} \(delete\)\n/);
@@ -39,7 +41,7 @@ describe('sluice entities check', () => {
     assert.equal(await run(['--sample', '-', '--json'], io, 'shop.yaml', definitions), 0);
     const result = JSON.parse(io.out()) as { line: number; outcome: string; rows: Array<{ table: string; change: string; values: Record<string, unknown> }> };
     assert.equal(result.outcome, 'rows');
-    assert.deepEqual(result.rows.map((r) => [r.table, r.change]), [['orders', 'write'], ['customers', 'merge'], ['first_touch', 'write'], ['order_lines', 'replace-children']]);
+    assert.deepEqual(result.rows.map((r) => [r.table, r.change]), [['orders', 'write'], ['customers', 'merge'], ['first_touch', 'write'], ['order_lines', 'replace-children'], ['line_discounts', 'replace-children']]);
     assert.equal(result.rows[0]!.values.total, '12.5');
   });
 

@@ -24,6 +24,14 @@ export const SHOP_ENTITIES = `entities:
       sku:     { type: string, required: true }
       qty:     { type: integer, minimum: 1 }
       price:   { type: decimal, precision: 10, scale: 2 }
+  - name: LineDiscount
+    table: line_discounts
+    parent: OrderLine
+    each: discounts
+    key: [code]
+    fields:
+      code:   { type: string, required: true }
+      amount: { type: decimal, precision: 10, scale: 2 }
   - name: Customer
     table: customers
     types: ["order.created", "customer.*"]

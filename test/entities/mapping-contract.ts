@@ -96,6 +96,51 @@ describe(`entity mapping into tables (${name})`, { timeout: 120_000 }, () => {
     assert.deepEqual(await lineSkus('o-2'), []);
   });
 
+  const discounts = async (orderId: string): Promise<string[]> =>
+    (await rows<{ d: string }>("SELECT line_no || ':' || code || '=' || amount AS d FROM line_discounts WHERE order_id = $1 ORDER BY line_no, code", [orderId])).map((r) => r.d);
+
+  it('writes grandchildren (an order line\'s discounts) keyed by order, line and their own key, replaced as a set by a newer order event', async () => {
+    const v1 = await event(
+      'order.created',
+      '{"order_id":"o-g","lines":[{"sku":"a","discounts":[{"code":"X","amount":"1"},{"code":"Y","amount":"2"}]},{"sku":"b","discounts":[{"code":"X","amount":"3"}]}]}',
+      { seq: 1500 },
+    );
+    assert.equal(v1.failure, undefined);
+    await store.writeBatch([v1]);
+    assert.deepEqual(await discounts('o-g'), ['0:X=1.00', '0:Y=2.00', '1:X=3.00']);
+    const status = await store.getStatus(v1.envelope.id);
+    assert.deepEqual(
+      status?.rows?.filter((r) => r.table === 'line_discounts'),
+      [
+        { table: 'line_discounts', key: { order_id: 'o-g', line_no: 0, code: 'X' } },
+        { table: 'line_discounts', key: { order_id: 'o-g', line_no: 0, code: 'Y' } },
+        { table: 'line_discounts', key: { order_id: 'o-g', line_no: 1, code: 'X' } },
+      ],
+    );
+    // A newer order: line 1 is gone with its discount, line 0 keeps one; an element without the array has none.
+    const v3 = await event('order.updated', '{"order_id":"o-g","lines":[{"sku":"a","discounts":[{"code":"Y","amount":"5"}]},{"sku":"c"}]}', { seq: 1502 });
+    const v2 = await event('order.updated', '{"order_id":"o-g","lines":[{"sku":"a","discounts":[{"code":"Z","amount":"9"}]}]}', { seq: 1501 });
+    await store.writeBatch([v3]);
+    assert.deepEqual(await discounts('o-g'), ['0:Y=5.00']);
+    await store.writeBatch([v2]);
+    assert.deepEqual(await discounts('o-g'), ['0:Y=5.00'], 'an older order event leaves the grandchildren alone');
+    // Both in one batch: the newer wins whatever the order.
+    await store.writeBatch([
+      await event('order.updated', '{"order_id":"o-g","lines":[{"sku":"a","discounts":[{"code":"N","amount":"7"}]}]}', { seq: 1504 }),
+      await event('order.updated', '{"order_id":"o-g","lines":[{"sku":"a","discounts":[{"code":"O","amount":"6"}]}]}', { seq: 1503 }),
+    ]);
+    assert.deepEqual(await discounts('o-g'), ['0:N=7.00']);
+    // An event without lines leaves lines and discounts; a delete takes them all.
+    await store.writeBatch([await event('order.updated', '{"order_id":"o-g","total":"1"}', { seq: 1505 })]);
+    assert.deepEqual(await discounts('o-g'), ['0:N=7.00']);
+    await store.writeBatch([await event('order.purged', '{"order_id":"o-g"}', { seq: 1506 })]);
+    assert.deepEqual(await discounts('o-g'), []);
+    assert.deepEqual(await lineSkus('o-g'), []);
+    // A bad grandchild names where it is.
+    const bad = await event('order.created', '{"order_id":"o-gx","lines":[{"sku":"a"},{"sku":"b","discounts":[{"amount":"1"}]}]}');
+    assert.equal(bad.failure, 'Order (OrderLine, lines[1]) (LineDiscount, discounts[0]): field "code": is required');
+  });
+
   it('merges partial customer updates: absent fields keep their values, null clears', async () => {
     await store.writeBatch([await event('customer.created', '{"customer":{"id":"c-9","email":"n@example.com","name":"Nina","tier":"gold"}}', { seq: 2000 })]);
     await store.writeBatch([await event('customer.updated', '{"customer":{"id":"c-9","name":"Nina B."}}', { seq: 2001 })]);

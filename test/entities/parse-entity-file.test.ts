@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EntityFileError, loadEntityFile, parseEntityFile } from '../../src/entities/index.js';
+import { EntityFileError, loadEntityFile, parseEntityFile, tableKey } from '../../src/entities/index.js';
 
 /** Lines are joined with \n; line 1 is the first element. */
 const file = (...lines: string[]): string => lines.join('\n') + '\n';
@@ -202,8 +202,41 @@ describe('parseEntityFile', () => {
     const orderLines = ['entities:', '  - name: Order', '    table: orders', '    types: [order.created]', '    key: [order_id]', '    fields: { order_id: string }'];
     refuses(file(...orderLines, ...child('Nope')), 9, /parent "Nope" of entity Line is not an entity of this file; name one of Order/);
     refuses(file(...orderLines, ...child('Order', '{ n: { from: $index, type: integer }, order_id: string }')), 9, /declares field "order_id", which is its parent's key field/);
-    refuses(file(...orderLines, ...child('Order'), '  - name: Sub', '    table: subs', '    parent: Line', '    each: x', '    key: [m]', '    fields: { m: integer }'), 15, /parent "Line" of entity Sub is itself a child/);
+    const sub = (fields: string) => ['  - name: Sub', '    table: subs', '    parent: Line', '    each: x', '    key: [m]', `    fields: ${fields}`];
+    refuses(file(...orderLines, ...child('Order'), ...sub('{ m: integer, order_id: string }')), 15, /declares field "order_id", which is an ancestor's key field copied into every child row/);
+    const loop = ['  - name: A', '    table: a', '    parent: B', '    each: x', '    key: [m]', '    fields: { m: integer }', '  - name: B', '    table: b', '    parent: A', '    each: y', '    key: [n]', '    fields: { n: integer }'];
+    refuses(file(...orderLines, ...loop), 9, /entities A, B name each other as parent, so none of them has a root; the first entity of a chain needs "types" instead of "parent"/);
     refuses(file(...orderLines, ...child('Order').slice(0, 4), '    types: [x]', ...child('Order').slice(4)), 11, /is a child of Order: it follows its parent's events, so "types" does not apply/);
+  });
+
+  it('takes a child of a child, keyed by its ancestors\' keys and its own, whatever order the file lists them in', () => {
+    const defs = parseEntityFile(
+      [
+        'entities:',
+        '  - name: LineDiscount',
+        '    table: line_discounts',
+        '    parent: OrderLine',
+        '    each: discounts',
+        '    key: [code]',
+        '    fields: { code: string }',
+        '  - name: OrderLine',
+        '    table: order_lines',
+        '    parent: Order',
+        '    each: lines',
+        '    key: [line_no]',
+        '    fields: { line_no: { from: $index, type: integer } }',
+        '  - name: Order',
+        '    table: orders',
+        '    types: [order.created]',
+        '    key: [order_id]',
+        '    fields: { order_id: string }',
+        '',
+      ].join('\n'),
+      'nested.yaml',
+    );
+    const discount = defs.find((d) => d.name === 'LineDiscount')!;
+    assert.deepEqual(discount.parentKey.map((f) => [f.name, f.type]), [['order_id', 'string'], ['line_no', 'integer']]);
+    assert.deepEqual(tableKey(discount), ['order_id', 'line_no', 'code']);
   });
 
   it('refuses duplicate entity names and duplicate tables', () => {

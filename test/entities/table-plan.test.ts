@@ -37,6 +37,17 @@ describe('planEntityTable', () => {
     assert.deepEqual(planEntityTable(order, columns), []);
   });
 
+  it("gives a merge entity's table the sequence each column was set by, and keeps it when the entity leaves merge", () => {
+    const merged = { ...order, mode: 'merge' as const };
+    assert.match(planEntityTable(merged, null)[0]!, /"_updated_at" timestamptz NOT NULL DEFAULT now\(\),\n {2}"_field_seqs" jsonb,\n/);
+    const columns = [{ column_name: 'order_id', data_type: 'text' }, { column_name: 'total', data_type: 'double precision' }, ...system];
+    assert.deepEqual(planEntityTable(merged, columns), ['ALTER TABLE "public"."orders" ADD COLUMN IF NOT EXISTS "_field_seqs" jsonb']);
+    const withSeqs = [...columns, { column_name: '_field_seqs', data_type: 'jsonb' }];
+    assert.deepEqual(planEntityTable(merged, withSeqs), []);
+    assert.deepEqual(planEntityTable(order, withSeqs), []);
+    assert.doesNotMatch(planEntityTable(order, null)[0]!, /_field_seqs/);
+  });
+
   it('refuses a table Sluice did not create', () => {
     const columns = [{ column_name: 'order_id', data_type: 'text' }, { column_name: 'total', data_type: 'double precision' }];
     assert.throws(

@@ -25,6 +25,8 @@ const refused: Array<[string, string, RegExp]> = [
   ['src/worker/example.ts', "import { x } from '../store/postgres/index.js';", /Only src\/cli wires concrete adapters/],
   ['src/worker/example.ts', "import { x } from '../entities/model.js';", /through its index\.js/],
   ['src/bus-library/example.ts', "import { x } from '../bus/jetstream/wire.js';", /through its index\.js/],
+  ['src/bus-library/example.ts', "import { x } from '../bus/jetstream/index.js';", /Only src\/cli wires concrete adapters/],
+  ['src/bus-library/example.ts', "import { x } from '@nats-io/jetstream';", /does not use/],
   ['src/gateway/example.ts', "import { x } from '../cli/wiring.js';", /Nothing imports the command line/],
   ['src/envelope/example.ts', "import { x } from '../config/index.js';", /may not depend on/],
 ];
@@ -33,7 +35,7 @@ const allowed: Array<[string, string]> = [
   ['src/gateway/routes/example.ts', "import { x } from '../../bus/index.js';"],
   ['src/worker/example.ts', "import { x } from '../store/index.js';"],
   ['src/bus/jetstream/example.ts', "import { x } from '../port.js';"],
-  ['src/bus-library/example.ts', "import { x } from '../bus/jetstream/index.js';"],
+  ['src/bus-library/example.ts', "import { x } from '../bus/index.js';"],
   ['src/cli/example.ts', "import { x } from '../store/postgres/index.js';"],
 ];
 

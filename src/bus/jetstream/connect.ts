@@ -6,6 +6,9 @@ import {
   type NatsConnection,
 } from '@nats-io/nats-core';
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { NatsConfigurationError } from './configuration-error.js';
+
+export { NatsConfigurationError };
 
 /** How to reach NATS: the `nats` section of SluiceConfig, or the bus library's options. */
 export interface NatsConnectionSettings {
@@ -20,17 +23,6 @@ export interface NatsConnectionSettings {
   readonly connectAttempts: number;
   readonly connectDelayMs: number;
   readonly name?: string;
-}
-
-/**
- * NATS refused us for a reason retrying will not fix (credentials, TLS). The CLI turns it
- * into a one-line exit; it is never hidden behind a retry loop.
- */
-export class NatsConfigurationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NatsConfigurationError';
-  }
 }
 
 /** Builds nats.js connection options: async traces off (they cost a stack trace per request), reconnect for ever. */

@@ -6,3 +6,6 @@ export { HEADER, decodeEnvelope, envelopeHeaders, rawContentType } from './wire.
 export type { DecodedMessage } from './wire.js';
 export { createJetStreamBus } from './jetstream-bus.js';
 export type { BusLogEvent, JetStreamBusOptions } from './jetstream-bus.js';
+export { JetStreamLink } from './jetstream-link.js';
+export type { JetStreamLinkSettings, LinkBatchHandler, LinkConsumer, LinkConsumerSpec } from './jetstream-link.js';
+export type { ConsumerStart } from './subscriber-consumer.js';

@@ -1,5 +1,6 @@
-import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { SluiceError } from '../../errors/index.js';
+import { API_CODE, isApiError } from './nats-errors.js';
 import { RecentIds } from '../recent-ids.js';
 import { storedMessageId } from './raw-message.js';
 import { readStream } from './stream-reader.js';
@@ -32,7 +33,6 @@ const MAX_RUNNING = 2;
 const MAX_WAITING = 64;
 /** Ids (with their sequence) remembered from searches: later lookups of neighbours need no search. */
 const SEEN_IDS = 200_000;
-const JS_CONSUMER_NOT_FOUND = 10014;
 
 /**
  * Finds an accepted event on the stream by id when the database has not archived it yet and
@@ -128,7 +128,7 @@ export class StreamSearch {
     try {
       return (await this.jsm.consumers.info(stream, consumer)).ack_floor.stream_seq;
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JS_CONSUMER_NOT_FOUND) return 0;
+      if (isApiError(error, API_CODE.consumerNotFound)) return 0;
       throw error;
     }
   }

@@ -1,11 +1,11 @@
 import {
   DiscardPolicy,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { API_CODE, isApiError, isClusterForming } from './nats-errors.js';
 
 /** The stream settings Sluice manages (from the `nats` section of SluiceConfig). */
 export interface StreamSettings {
@@ -66,7 +66,7 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
     const { storage: _storage, retention: _retention, ...update } = config;
     await jsm.streams.update(config.name, update);
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === 10059 /* stream not found */) {
+    if (isApiError(error, API_CODE.streamNotFound)) {
       await jsm.streams.add(config);
       return;
     }
@@ -98,14 +98,4 @@ export async function retryWhileForming<T>(
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
     }
   }
-}
-
-function isClusterForming(error: unknown): boolean {
-  if (error instanceof JetStreamApiError) {
-    // 10005: no suitable peers for placement (fewer servers up than replicas); 10008: JetStream
-    // system temporarily unavailable; 10023: insufficient resources (peers not known yet).
-    return error.status === 503 || [10005, 10008, 10023].includes(error.code);
-  }
-  // nats.js reports a JetStream API request nobody answered as "not enabled" (no responders).
-  return error instanceof Error && ['TimeoutError', 'NoRespondersError', 'JetStreamNotEnabled'].includes(error.name);
 }

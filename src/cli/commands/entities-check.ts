@@ -92,7 +92,7 @@ function tableRows(rows: EventRows, messageId: string): NonNullable<SampleResult
   for (const w of rows.writes) out.push({ table: tableLabel(w.entity), change: w.present === undefined ? 'write' : 'merge', values: record(w.entity, w.values, w.present) });
   for (const d of rows.deletes) out.push({ table: tableLabel(d.entity), change: 'delete', values: Object.fromEntries(tableKey(d.entity).map((k, i) => [k, d.key[i]])) });
   for (const set of rows.children) {
-    if (set.rows.length === 0) out.push({ table: tableLabel(set.entity), change: 'replace-children', values: Object.fromEntries(set.entity.parentKey.map((f, i) => [f.name, set.parentKey[i]])) });
+    if (set.rows.length === 0) out.push({ table: tableLabel(set.entity), change: 'replace-children', values: Object.fromEntries(set.entity.parentKey.slice(0, set.parentKey.length).map((f, i) => [f.name, set.parentKey[i]])) });
     for (const values of set.rows) out.push({ table: tableLabel(set.entity), change: 'replace-children', values: record(set.entity, values) });
   }
   return out;

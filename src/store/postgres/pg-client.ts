@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { from as copyStream } from 'pg-copy-streams';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
+import { CopyScript } from './copy-script.js';
 
 // bigint columns (stream sequences) fit in a JS number; read them as numbers.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -42,23 +42,37 @@ export function createPgClient(options: PgClientOptions): SqlClient {
         options.onError?.(error);
       };
       client.on('error', onConnectionError);
+      // BEGIN and the statements that need no answer before the COMMIT travel with the next
+      // statement that can carry them (one without parameters, or a COPY script).
+      let pending: string[] = ['BEGIN'];
+      const take = (): string => {
+        const text = pending.length === 0 ? '' : `${pending.join(';\n')};\n`;
+        pending = [];
+        return text;
+      };
       try {
-        await client.query('BEGIN');
+        const run = async (text: string, params?: readonly unknown[]): Promise<pg.QueryResult> => {
+          if (pending.length > 0 && params !== undefined && params.length > 0) await client.query(take());
+          const full = params !== undefined && params.length > 0 ? text : `${take()}${text}`;
+          const result = (await client.query(full, params as unknown[] | undefined)) as pg.QueryResult | pg.QueryResult[];
+          // A multi-statement text answers with one result per statement; the caller's is the last.
+          return Array.isArray(result) ? result[result.length - 1]! : result;
+        };
+        const copyMany = (copies: ReadonlyArray<{ readonly sql: string; readonly body: string | Uint8Array }>): Promise<void> =>
+          new CopyScript(`${take()}${copies.map((c) => c.sql).join(';\n')}`, copies.map((c) => c.body)).run(client);
         const tx: SqlExecutor = {
           query: async <Row>(text: string, params?: readonly unknown[]) => {
-            const result = await client.query(text, params as unknown[] | undefined);
+            const result = await run(text, params);
             return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
           },
-          copyFrom: (sql, body) =>
-            new Promise<void>((resolve, reject) => {
-              const stream = client.query(copyStream(sql));
-              stream.on('finish', resolve);
-              stream.on('error', reject);
-              stream.end(body);
-            }),
+          copyFrom: (sql, body) => copyMany([{ sql, body }]),
+          copyMany,
+          withCommit: (sql) => {
+            pending.push(sql);
+          },
         };
         const value = await fn(tx);
-        await client.query('COMMIT');
+        await client.query(`${take()}COMMIT`);
         return value;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {

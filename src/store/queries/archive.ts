@@ -34,16 +34,8 @@ const ARCHIVE_COLUMNS =
 export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveRow[]): Promise<void> {
   if (rows.length === 0) return;
   if (tx.copyFrom !== undefined) {
-    const body = new CopyTextWriter();
-    for (const r of rows) {
-      body.value(r.id).next().value(r.type).next().value(r.source).next().value(r.subject).next().value(r.time).next().value(r.receivedAt).next();
-      body.value(r.streamSeq).next();
-      if (r.dataJson === null) body.value(null);
-      else body.utf8(r.dataJson);
-      body.next().value(r.originId).next().value(r.entityType).next().value(r.traceparent).next();
-      body.value(r.extensionsText).next().value(r.entityHint).next().value(r.dataContentType).next().value(r.dataSchema).next().bytea(r.dataBytes).next(true);
-    }
-    await tx.copyFrom(`COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body.bytes());
+    const copy = archiveCopy(rows);
+    await tx.copyFrom(copy.sql, copy.body);
     return;
   }
   const columns: unknown[][] = Array.from({ length: 16 }, () => []);
@@ -74,6 +66,20 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
        AS t(id, type, source, subject, time, received_at, stream_seq, data, origin_id, entity_type, traceparent, extensions, entity_hint, datacontenttype, dataschema, data_hex)`,
     columns,
   );
+}
+
+/** The COPY statement and its body (text format) that archive `rows`. */
+export function archiveCopy(rows: readonly ArchiveRow[]): { sql: string; body: Uint8Array } {
+  const body = new CopyTextWriter();
+  for (const r of rows) {
+    body.value(r.id).next().value(r.type).next().value(r.source).next().value(r.subject).next().value(r.time).next().value(r.receivedAt).next();
+    body.value(r.streamSeq).next();
+    if (r.dataJson === null) body.value(null);
+    else body.utf8(r.dataJson);
+    body.next().value(r.originId).next().value(r.entityType).next().value(r.traceparent).next();
+    body.value(r.extensionsText).next().value(r.entityHint).next().value(r.dataContentType).next().value(r.dataSchema).next().bytea(r.dataBytes).next(true);
+  }
+  return { sql: `COPY sluice.events (${ARCHIVE_COLUMNS}) FROM STDIN`, body: body.bytes() };
 }
 
 /** An archived event's columns; rows archived before bytes were kept read their data from the jsonb. */

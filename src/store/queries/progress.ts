@@ -9,6 +9,14 @@ export async function raiseProgress(tx: SqlExecutor, consumer: string, writtenTh
   );
 }
 
+/** `raiseProgress` as one statement without parameters, for `SqlExecutor.withCommit`. */
+export function raiseProgressStatement(consumer: string, writtenThrough: number): string {
+  if (!Number.isSafeInteger(writtenThrough)) throw new Error(`progress ${writtenThrough} is not an integer`);
+  const name = `E'${consumer.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  return `INSERT INTO sluice.worker_progress (consumer, written_through) VALUES (${name}, ${writtenThrough})
+     ON CONFLICT (consumer) DO UPDATE SET written_through = GREATEST(sluice.worker_progress.written_through, EXCLUDED.written_through), updated_at = now()`;
+}
+
 /**
  * The recorded progress of a consumer. Without a record: 0 for a database that holds no event
  * (everything on the bus is to be written), null for one written before progress was recorded.

@@ -37,7 +37,6 @@ const UNNEST = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::times
 /** Inserts final statuses for events seen for the first time; returns the ids that were new. */
 export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  if (tx.copyFrom !== undefined && (await copyNewStatuses(tx, tx.copyFrom.bind(tx), rows))) return new Set(rows.map((r) => r.id));
   const { rows: inserted } = await tx.query<{ message_id: string }>(
     `INSERT INTO sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at)
      SELECT id, status, type, entity_type, received_at, stream_seq, error, rows, 1, now() FROM ${UNNEST}
@@ -48,29 +47,23 @@ export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRo
   return new Set(inserted.map((r) => r.message_id));
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /**
  * The common case, every id new, as one COPY (no conflict handling, no RETURNING): about half
- * the database time of the INSERT. Inside a savepoint, so an id seen before (a redelivery)
- * rolls back only the COPY and the caller takes the INSERT … ON CONFLICT path. `'now'` is
- * PostgreSQL's input for the transaction's start time, as `now()` is.
+ * the database time of the INSERT. An id seen before fails it with a unique violation
+ * (`isUniqueViolation`), and the caller writes the batch again with `insertNewStatuses`.
+ * `'now'` is PostgreSQL's input for the transaction's start time, as `now()` is.
  */
-async function copyNewStatuses(tx: SqlExecutor, copyFrom: (sql: string, body: string) => Promise<void>, rows: readonly StatusRow[]): Promise<boolean> {
+export function newStatusesCopy(rows: readonly StatusRow[]): { sql: string; body: string } {
   let body = '';
   for (const r of rows) {
     body += `${v(r.id)}\t${v(r.status)}\t${v(r.type)}\t${v(r.entityType)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.error)}\t${v(r.rowsText)}\t1\tnow\n`;
   }
-  await tx.query('SAVEPOINT sluice_new_statuses');
-  try {
-    await copyFrom('COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body);
-  } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    await tx.query('ROLLBACK TO SAVEPOINT sluice_new_statuses');
-    return false;
-  }
-  await tx.query('RELEASE SAVEPOINT sluice_new_statuses');
-  return true;
+  return { sql: 'COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body };
+}
+
+/** A statement failed on a unique index: for the status COPY, an id that already has its row. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
 }
 
 /** Locks the status rows of `ids` and returns their current state. */

@@ -1,0 +1,85 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { SluiceError } from '../../errors/index.js';
+import type { FoundMessage } from '../port.js';
+import { RecentIds } from '../recent-ids.js';
+import { readStoredMessage, type StreamPlace } from './message-reading.js';
+import type { StreamSearch } from './stream-search.js';
+
+/** Ids remembered with their sequence, newest kept: about a minute of a busy gateway's events. */
+const RECENT_IDS = 200_000;
+/** How long to wait for another gateway to say it issued an id. */
+const LOOKUP_TIMEOUT_MS = 300;
+
+/**
+ * Finds an accepted event by id: this gateway's memory of the ids it issued first (no request
+ * at all), then the other gateways' (one request on `_SLUICE.{stream}.lookup`), then a search of
+ * the stream above the workers' floor, so an event is found whatever the workers' lag and
+ * however often gateways restarted.
+ */
+export class EventLookup {
+  private readonly recent = new RecentIds(RECENT_IDS);
+  private readonly subject: string;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly search: StreamSearch,
+    private readonly place: StreamPlace,
+  ) {
+    this.subject = `_SLUICE.${place.stream}.lookup`;
+  }
+
+  /** Answers the other gateways' questions about the ids this one issued. */
+  listen(): void {
+    this.subscription = this.nc.subscribe(this.subject, {
+      callback: (_error, msg) => {
+        const seq = this.recent.seqOf(msg.string());
+        if (seq !== undefined) msg.respond(String(seq));
+      },
+    });
+  }
+
+  /** Remembers an id this gateway published first. */
+  remember(id: string, seq: number): void {
+    this.recent.remember(id, seq);
+  }
+
+  async find(id: string): Promise<FoundMessage | null> {
+    const known = this.recent.seqOf(id) ?? this.search.remembered(id) ?? (await this.askOtherGateways(id));
+    if (known !== undefined) {
+      const found = await this.messageAt(known, id);
+      if (found !== null) return found;
+    }
+    const seq = await this.search.find(id);
+    return seq === null ? null : this.messageAt(seq, id);
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  /** The sequence another gateway remembers for an id it issued; undefined when none answers in time. */
+  private async askOtherGateways(id: string): Promise<number | undefined> {
+    try {
+      const seq = Number((await this.nc.request(this.subject, id, { timeout: LOOKUP_TIMEOUT_MS })).string());
+      return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The event stored at `seq`, if it is event `id` (null when that message is gone or is another event). */
+  private async messageAt(seq: number, id: string): Promise<FoundMessage | null> {
+    let stored;
+    try {
+      stored = await this.jsm.streams.getMessage(this.place.stream, { seq });
+    } catch (error) {
+      throw new SluiceError('bus_unavailable', `the stream could not be read (${(error as Error).message}); retry shortly`, { cause: error, retryAfterSeconds: 1 });
+    }
+    if (stored === null) return null;
+    const { envelope, originalSeq } = readStoredMessage(stored, seq, this.place);
+    return envelope.id === id ? { envelope, seq: originalSeq } : null;
+  }
+}
