@@ -121,7 +121,8 @@ describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false 
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
     await page.goto(`${pipeline.url}/#/events/${sent.body.id}`);
     const link = page.getByTestId('event-raw-data');
-    await link.waitFor();
+    // The page showed another event a moment ago: wait for this one's view, not the last one's link.
+    await link.locator('..').filter({ hasText: 'image/png' }).waitFor();
     assert.match(await link.locator('..').innerText(), /Raw bytes \(image\/png, exactly as the producer sent them\)/);
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     assert.equal(download.suggestedFilename(), `${sent.body.id}.png`);
