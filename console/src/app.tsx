@@ -72,7 +72,8 @@ function View({ route, metrics, health, keyInfo }: { route: Route; metrics: Retu
   }
   const detail = /^\/events\/([^/]+)$/.exec(path);
   const canReplay = keyMay(keyInfo, 'replay');
-  if (detail) return <EventDetail id={decodeURIComponent(detail[1]!)} canReplay={canReplay} />;
+  // Keyed by the id: another event's view starts empty, not with the last one's data, rows and replay.
+  if (detail) return <EventDetail key={detail[1]} id={decodeURIComponent(detail[1]!)} canReplay={canReplay} />;
   if (path === '/events') return <Events route={route} canReplay={canReplay} />;
   if (path === '/dead-letters') return <Events route={route} deadLetters canReplay={canReplay} />;
   if (path === '/subscriptions') return <Subscriptions canReplay={canReplay} canChange={keyMay(keyInfo, 'admin')} />;

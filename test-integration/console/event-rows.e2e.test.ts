@@ -121,7 +121,8 @@ describe('console: the rows an event wrote', { skip: existsSync(CHROMIUM) || bro
     const id = await send('order.purged', { order_id: "o-'1" });
     await page.goto(`${pipeline.url}/#/events/${id}`);
     const rows = page.getByTestId('event-rows');
-    await rows.waitFor();
+    // The page showed the order's event a moment ago: wait for this event's rows, not that one's.
+    await rows.locator('li').filter({ hasText: '(deleted)' }).waitFor();
     const items = await rows.locator('li').allInnerTexts();
     assert.equal(items.length, 1, items.join('\n'));
     assert.match(items[0]!, /^orders order_id=o-'1 \(deleted\)/);
