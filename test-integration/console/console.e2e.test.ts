@@ -2,27 +2,13 @@
 // PostgreSQL): events sent through the API appear, one opens, a replay makes its attempts grow,
 // an event's raw bytes download as they were sent.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { ARTIFACTS, ensureConsoleBuilt, launchBrowser, skipWithoutBrowser } from './browser.js';
 import { http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DIST = join(ROOT, 'console-dist');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const KEY = 'console-e2e-key';
 const TYPE = 'console.check';
 
@@ -35,25 +21,20 @@ async function send(pipeline: TestPipeline, n: number): Promise<string> {
   return answer.body.id;
 }
 
-// CI installs Chromium and sets SLUICE_REQUIRE_BROWSER, so there a missing browser fails instead of skipping.
-const browserRequired = process.env.SLUICE_REQUIRE_BROWSER === '1' || process.env.CI === 'true';
-describe('web console', { skip: existsSync(CHROMIUM) || browserRequired ? false : `no browser at ${CHROMIUM}`, timeout: 120_000 }, () => {
+describe('web console', { skip: skipWithoutBrowser, timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) {
-      const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { stdio: 'inherit' });
-      assert.equal(built.status, 0, 'the console builds');
-    }
+    ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     pipeline = await startTestPipeline({ env: { SLUICE_API_KEYS: KEY } });
     const home = await fetch(`${pipeline.url}/`);
     assert.equal(home.status, 200, 'the gateway serves the console at / without a key');
     assert.match(await home.text(), /id="app"/);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => pageErrors.push(String(error)));

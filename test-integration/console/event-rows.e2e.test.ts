@@ -2,20 +2,14 @@
 // `rows`: an order, its lines, its customer), each with the SQL that reads it, and a delete's row
 // marked as deleted; the SQL given reads the very row from the database.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { ARTIFACTS, ensureConsoleBuilt, launchBrowser, skipWithoutBrowser } from './browser.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DIST = join(ROOT, 'console-dist');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const KEY = 'console-rows-key';
 
 const ENTITIES = `entities:
@@ -46,8 +40,7 @@ const ENTITIES = `entities:
       name:        { from: customer.name, type: string }
 `;
 
-const browserRequired = process.env.SLUICE_REQUIRE_BROWSER === '1' || process.env.CI === 'true';
-describe('console: the rows an event wrote', { skip: existsSync(CHROMIUM) || browserRequired ? false : `no browser at ${CHROMIUM}`, timeout: 120_000 }, () => {
+describe('console: the rows an event wrote', { skip: skipWithoutBrowser, timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
   let browser: Browser;
   let page: Page;
@@ -55,15 +48,12 @@ describe('console: the rows an event wrote', { skip: existsSync(CHROMIUM) || bro
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) {
-      const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { stdio: 'inherit' });
-      assert.equal(built.status, 0, 'the console builds');
-    }
+    ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'sluice-console-rows-'));
     writeFileSync(join(dir, 'entities.yaml'), ENTITIES);
     pipeline = await startTestPipeline({ env: { SLUICE_API_KEYS: KEY, SLUICE_ENTITIES: join(dir, 'entities.yaml') } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => pageErrors.push(String(error)));

@@ -1,32 +1,24 @@
 // The console's subscriptions view in a real browser: a subscription's failures and last error
 // show, and its button re-delivers the failed deliveries to it.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { ensureConsoleBuilt, launchBrowser, skipWithoutBrowser } from './browser.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/helpers/webhook-receiver.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const browserRequired = process.env.SLUICE_REQUIRE_BROWSER === '1' || process.env.CI === 'true';
 
-describe('web console: subscriptions', { skip: existsSync(CHROMIUM) || browserRequired ? false : `no browser at ${CHROMIUM}`, timeout: 120_000 }, () => {
+describe('web console: subscriptions', { skip: skipWithoutBrowser, timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
   let receiver: WebhookReceiver;
   let browser: Browser;
   let page: Page;
 
   before(async () => {
-    if (!existsSync(join(ROOT, 'console-dist', 'index.html'))) {
-      assert.equal(spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { stdio: 'inherit' }).status, 0);
-    }
+    ensureConsoleBuilt();
     receiver = await startWebhookReceiver();
     pipeline = await startTestPipeline({ deliver: true, env: { SLUICE_SUBSCRIPTION_PRIVATE_TARGETS: 'allow', SLUICE_DELIVERY_BACKOFF: '100ms' } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(15_000);
   });
