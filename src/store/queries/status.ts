@@ -2,7 +2,7 @@ import type { SqlExecutor } from '../sql-client.js';
 import type { RowReference } from '../../entities/index.js';
 import type { MessageState, MessageStatusRecord } from '../port.js';
 import { isoTime } from './archive.js';
-import { copyValue as v } from './copy-text.js';
+import { CopyTextWriter } from './copy-text.js';
 
 export interface StatusRow {
   readonly id: string;
@@ -53,12 +53,13 @@ export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRo
  * (`isUniqueViolation`), and the caller writes the batch again with `insertNewStatuses`.
  * `'now'` is PostgreSQL's input for the transaction's start time, as `now()` is.
  */
-export function newStatusesCopy(rows: readonly StatusRow[]): { sql: string; body: string } {
-  let body = '';
+export function newStatusesCopy(rows: readonly StatusRow[]): { sql: string; body: Uint8Array } {
+  const body = new CopyTextWriter();
   for (const r of rows) {
-    body += `${v(r.id)}\t${v(r.status)}\t${v(r.type)}\t${v(r.entityType)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.error)}\t${v(r.rowsText)}\t1\tnow\n`;
+    body.value(r.id).next().value(r.status).next().value(r.type).next().value(r.entityType).next().value(r.receivedAt).next().value(r.streamSeq).next();
+    body.value(r.error).next().value(r.rowsText).next().value(1).next().value('now').next(true);
   }
-  return { sql: 'COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body };
+  return { sql: 'COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body: body.bytes() };
 }
 
 /** A statement failed on a unique index: for the status COPY, an id that already has its row. */
