@@ -6,8 +6,10 @@ import { setFlagsFromString } from 'node:v8';
 // when the heap limit is large (4 GB on a machine with 16 GB or more). Events waiting for their
 // acks outlive two scavenges and are promoted, so under load that garbage, not live data, set
 // the peak RSS. Growing by at most 1.6× keeps the NDJSON gateway's peak RSS near 180 MB instead of
-// 230-260 MB at the same throughput (BENCHMARKS.md). `node --heap-growing-percent=N` overrides.
-if (!process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) {
+// 230-260 MB at the same throughput (BENCHMARKS.md). `--heap-growing-percent=N`, given to node or
+// in NODE_OPTIONS, overrides.
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+if (!given.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) {
   setFlagsFromString('--heap-growing-percent=60');
 }
 

@@ -70,7 +70,10 @@ export async function insertArchiveRows(tx: SqlExecutor, rows: readonly ArchiveR
 
 /** The COPY statement and its body (text format) that archive `rows`. */
 export function archiveCopy(rows: readonly ArchiveRow[]): { sql: string; body: Uint8Array } {
-  const body = new CopyTextWriter();
+  // About 250 bytes of attributes a row, the data as JSON (escapes are rare) and as hex.
+  let expected = 0;
+  for (const r of rows) expected += 250 + r.dataBytes.length * 3;
+  const body = new CopyTextWriter(expected);
   for (const r of rows) {
     body.value(r.id).next().value(r.type).next().value(r.source).next().value(r.subject).next().value(r.time).next().value(r.receivedAt).next();
     body.value(r.streamSeq).next();

@@ -54,7 +54,7 @@ export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRo
  * `'now'` is PostgreSQL's input for the transaction's start time, as `now()` is.
  */
 export function newStatusesCopy(rows: readonly StatusRow[]): { sql: string; body: Uint8Array } {
-  const body = new CopyTextWriter();
+  const body = new CopyTextWriter(rows.length * 160);
   for (const r of rows) {
     body.value(r.id).next().value(r.status).next().value(r.type).next().value(r.entityType).next().value(r.receivedAt).next().value(r.streamSeq).next();
     body.value(r.error).next().value(r.rowsText).next().value(1).next().value('now').next(true);
