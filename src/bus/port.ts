@@ -60,6 +60,11 @@ export interface ConsumeOptions {
   readonly types?: readonly string[];
   /** Most messages handed to one batch call. */
   readonly batchSize: number;
+  /**
+   * How long a batch that is not full may wait for more messages once none are pending,
+   * counted from its first message; default 0, handed over at once.
+   */
+  readonly gatherMs?: number;
   /** How long the bus waits for an ack before it redelivers. */
   readonly ackWaitMs: number;
   /** A consumer created by this call starts with the events stored from this time on; default: the whole stream. */

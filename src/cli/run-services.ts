@@ -82,6 +82,7 @@ export async function runServices(
           consumer: config.worker.consumer,
           stream: config.nats.stream,
           batchSize: config.worker.batchSize,
+          gatherMs: config.worker.gatherMs,
           ackWaitMs: config.worker.ackWaitMs,
           maxDeliver: config.worker.maxDeliver,
           archiveRetentionMs: config.archiveRetentionMs,

@@ -55,6 +55,8 @@ export interface SluiceConfig {
     readonly consumer: string;
     readonly maxDeliver: number;
     readonly batchSize: number;
+    /** How long a partial batch waits for more events once none are pending. */
+    readonly gatherMs: number;
     readonly ackWaitMs: number;
   };
   readonly subscriptions: {
@@ -153,6 +155,7 @@ export function loadConfig(env: Env, options: { defaultEntitiesFile?: string | n
       consumer: v.SLUICE_CONSUMER,
       maxDeliver: v.SLUICE_MAX_DELIVER,
       batchSize: v.SLUICE_WORKER_BATCH,
+      gatherMs: v.SLUICE_WORKER_GATHER_MS,
       ackWaitMs: v.SLUICE_ACK_WAIT,
     },
     subscriptions: {

@@ -108,6 +108,12 @@ export const VARIABLES = {
   }),
   SLUICE_MAX_DELIVER: integer({ default: '5', min: 1, max: 1000, doc: 'failed deliveries caused by the event itself (never an unreachable database) before it is failed and dead-lettered' }),
   SLUICE_WORKER_BATCH: integer({ default: '1000', min: 1, max: 10_000, doc: 'events per worker transaction' }),
+  SLUICE_WORKER_GATHER_MS: integer({
+    default: '5',
+    min: 0,
+    max: 1000,
+    doc: 'milliseconds a worker batch that is not full waits for more events once none are pending: fewer, larger transactions at moderate rates (BENCHMARKS.md) for at most that much more time to persisted; 0 hands each event over at once',
+  }),
   SLUICE_ACK_WAIT: duration({ default: '30s', doc: 'JetStream ack wait of the worker consumer (at most 2^31-1 ms, about 24.8 days)', max: NODE_TIMER_LIMIT }),
   MAX_BODY_BYTES: size({ default: '1MiB', doc: 'largest request body (KB/MB are 10^3/10^6, KiB/MiB 2^10/2^20)' }),
   MAX_BATCH_EVENTS: integer({ default: '10000', min: 1, max: 1_000_000, doc: 'most events in one batch request' }),

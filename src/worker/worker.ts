@@ -17,6 +17,8 @@ export interface WorkerOptions {
   readonly consumer: string;
   readonly stream: string;
   readonly batchSize: number;
+  /** How long a partial batch waits for more events once none are pending (see ConsumeOptions). */
+  readonly gatherMs?: number;
   readonly ackWaitMs: number;
   /** Failed deliveries caused by the event itself before it is failed and dead-lettered. */
   readonly maxDeliver: number;
@@ -235,7 +237,7 @@ export function createWorker(options: WorkerOptions): Worker {
       await maintain();
       const { restored } = await recoverAtStart({ bus, store, entities: options.entities, logger, consumer: options.consumer, batchSize: options.batchSize, isOutage });
       metrics.eventsPersisted.inc(restored);
-      handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs }, tracedBatch);
+      handle = await bus.consume({ durable: options.consumer, batchSize: options.batchSize, ackWaitMs: options.ackWaitMs, gatherMs: options.gatherMs ?? 0 }, tracedBatch);
       await updateLag();
       timers.push(setInterval(() => void updateLag(), LAG_INTERVAL_MS), setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS));
       for (const t of timers) t.unref();

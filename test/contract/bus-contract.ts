@@ -116,6 +116,19 @@ export function busContract(name: string, makeBus: MakeBus): void {
         assert.deepEqual(r.deliveries.map(dataOf), Array.from({ length: 25 }, (_, n) => ({ n })));
       }));
 
+    test('with gatherMs, events that come one by one within it are handed over as one batch', opts, () =>
+      withBus(async (bus) => {
+        const r = await record(bus, { durable: unique('gather'), batchSize: 100, gatherMs: 1500 });
+        for (let n = 0; n < 5; n++) {
+          assert.ok(isAck(await bus.publish({ envelope: makeEnvelope('order.created', { n }) })));
+          await sleep(10);
+        }
+        await eventually(() => r.deliveries.length === 5, 10_000, '5 deliveries');
+        await r.handle.stop();
+        assert.deepEqual(r.batches, [5], `batch sizes ${r.batches.join(',')}`);
+        assert.deepEqual(r.deliveries.map(dataOf), Array.from({ length: 5 }, (_, n) => ({ n })));
+      }));
+
     test('drains a backlog in full batches, not in the fragments of each network read', opts, () =>
       withBus(async (bus) => {
         for (let k = 0; k < 4; k++) {

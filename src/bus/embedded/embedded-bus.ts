@@ -178,14 +178,20 @@ class EmbeddedBus implements BusPort {
     consumer.setTypes(options.types);
     consumer.ackWaitMs = options.ackWaitMs;
     const batchSize = Math.max(1, options.batchSize);
+    const gatherMs = options.gatherMs ?? 0;
     const member: { consumer: DurableConsumer; stopping: boolean; loop?: Promise<void> } = { consumer, stopping: false };
     const logger = this.options.logger;
     const run = async (): Promise<void> => {
       while (!member.stopping) {
-        const batch = consumer.takeBatch(batchSize, Date.now());
+        let batch = consumer.takeBatch(batchSize, Date.now());
         if (batch.length === 0) {
           await consumer.waitForWork();
           continue;
+        }
+        if (batch.length < batchSize && gatherMs > 0) {
+          // Woken by the first of them: what comes within gatherMs joins the batch.
+          await new Promise((resolve) => setTimeout(resolve, gatherMs));
+          batch = batch.concat(consumer.takeBatch(batchSize - batch.length, Date.now()));
         }
         try {
           await handler(batch);

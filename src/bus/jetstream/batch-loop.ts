@@ -13,6 +13,11 @@ export interface BatchLoopOptions<D extends { nak(delayMs: number): void }> {
   readonly batchSize: number;
   /** Most messages held at once, in the handler and arriving; default two batches. */
   readonly holding?: number;
+  /**
+   * How long a batch that is not full may wait for more messages once the consumer has no more
+   * pending, counted from its first message (default 0: handed over at once).
+   */
+  readonly gatherMs?: number;
   /** Handles one batch; settles each message (an escape naks the batch after 1 s). */
   readonly handler: (batch: D[]) => Promise<void>;
   /** The message as the handler takes it; a throw naks it after 1 s. */
@@ -49,6 +54,9 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
   /** The pull being read has more messages coming at once (the consumer has them pending). */
   private moreComing = false;
   private lingerTimer: NodeJS.Timeout | undefined;
+  private readonly gatherMs: number;
+  /** When the oldest message of the buffer arrived (performance.now()). */
+  private firstBufferedAt = 0;
   private readonly done: Promise<void>;
 
   constructor(
@@ -57,6 +65,7 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
   ) {
     this.batchSize = options.batchSize;
     this.limit = Math.max(options.holding ?? options.batchSize * 2, 2);
+    this.gatherMs = options.gatherMs ?? 0;
     this.done = this.read();
   }
 
@@ -112,6 +121,7 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
       return;
     }
     try {
+      if (this.buffer.length === 0) this.firstBufferedAt = performance.now();
       this.buffer.push(this.options.toDelivery(m));
     } catch (error) {
       this.options.onError?.(error as Error);
@@ -119,9 +129,14 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
     }
   }
 
-  /** Is a batch ready: full, or all that is coming for now? */
+  /** Is a batch ready: full, or all that is coming for now and gathered long enough? */
   private ready(): boolean {
-    return !this.stopped && (this.buffer.length >= this.batchSize || (this.buffer.length > 0 && !this.moreComing));
+    return !this.stopped && (this.buffer.length >= this.batchSize || (this.buffer.length > 0 && !this.moreComing && this.gathered() <= 0));
+  }
+
+  /** Milliseconds a partial batch still waits for more messages (0 or less: none). */
+  private gathered(): number {
+    return this.gatherMs === 0 ? 0 : this.firstBufferedAt + this.gatherMs - performance.now();
   }
 
   /** Starts the handler on the next turn if a batch is ready and it is idle; a partial batch waits at most LINGER_MS for the rest. */
@@ -134,11 +149,13 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
       return;
     }
     // The server said more are pending but they may not come (max_ack_pending reached): do not wait long.
+    // With nothing pending, a partial batch waits out the rest of its gathering time.
+    const waitMs = this.moreComing ? LINGER_MS : Math.max(0, this.gathered());
     this.lingerTimer ??= setTimeout(() => {
       this.lingerTimer = undefined;
       this.moreComing = false;
       this.schedule();
-    }, LINGER_MS);
+    }, waitMs);
   }
 
   private async drain(): Promise<void> {

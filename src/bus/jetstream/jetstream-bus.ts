@@ -216,6 +216,7 @@ class JetStreamBus implements BusPort {
     const onEvent = this.options.onEvent;
     const loop = new BatchLoop(consumer, {
       batchSize: options.batchSize,
+      gatherMs: options.gatherMs ?? 0,
       handler,
       toDelivery: (m) => {
         const { envelope, replay, problem } = readConsumedMessage(m, streams);
