@@ -1,10 +1,12 @@
-import type { BusPort } from '../bus/index.js';
+import type { BusPort, FoundMessage } from '../bus/index.js';
 import { newEventId, type EventEnvelope } from '../envelope/index.js';
 import { asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ReplaySelector, StorePort, StoredEvent } from '../store/index.js';
 
 const PAGE_SIZE = 500;
+/** Ids of a request looked for on the stream when the archive does not have them (yet). */
+const MAX_STREAM_LOOKUPS = 100;
 
 export interface StartedReplay {
   readonly replayId: string;
@@ -36,29 +38,44 @@ export class Replayer {
     // it; so the count and what is later published are the same set.
     const floor = selector.ids === undefined ? (await this.bus.consumerLag(this.consumer))?.ackFloor : undefined;
     const counted = floor === undefined ? selector : { ...selector, maxSeq: Math.min(floor, selector.maxSeq ?? floor) };
-    const { matched, knownIds, maxSeq } = await this.store.countForReplay(counted);
+    const { matched: archived, knownIds, maxSeq } = await this.store.countForReplay(counted);
     const known = new Set(knownIds);
-    const unknown = selector.ids === undefined ? [] : selector.ids.filter((id) => !known.has(id));
+    const notArchived = selector.ids === undefined ? [] : [...new Set(selector.ids.filter((id) => !known.has(id)))];
+    // An accepted event a worker has not archived yet is still on the stream: re-delivered from there.
+    const onStream: FoundMessage[] = [];
+    for (const id of notArchived.slice(0, MAX_STREAM_LOOKUPS)) {
+      const found = await this.bus.lookup(id);
+      if (found !== null) onStream.push(found);
+    }
+    const found = new Set(onStream.map((f) => f.envelope.id));
+    const unknown = notArchived.filter((id) => !found.has(id));
+    const matched = archived + onStream.length;
     if (matched === 0) return null;
     const replayId = newEventId();
     // A range ends at the newest event it matched now, so what it publishes is what it counted.
     const bounded: ReplaySelector = selector.ids === undefined && maxSeq !== undefined ? { ...selector, maxSeq } : counted;
     await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, bounded);
-    const job = this.run(replayId, matched, bounded, target).finally(() => this.running.delete(job));
+    const job = this.run(replayId, matched, bounded, onStream, target).finally(() => this.running.delete(job));
     this.running.add(job);
     return { replayId, matched, unknown };
   }
 
-  private async run(replayId: string, matched: number, selector: ReplaySelector, target: string | undefined): Promise<void> {
+  private async run(replayId: string, matched: number, selector: ReplaySelector, onStream: readonly FoundMessage[], target: string | undefined): Promise<void> {
     let published = 0;
+    const publish = async (events: ReadonlyArray<{ envelope: EventEnvelope; originalSeq: number }>): Promise<void> => {
+      if (this.stopping) throw new Error(`the gateway stopped after ${published} of ${matched} events were re-delivered; start the replay again`);
+      const acks = await this.bus.publishMany(
+        events.map(({ envelope, originalSeq }) => ({ envelope, replay: target === undefined ? { originalSeq, replayId } : { originalSeq, replayId, target } })),
+      );
+      const failure = acks.find((a) => a instanceof Error);
+      if (failure !== undefined) throw failure;
+      published += events.length;
+      await this.store.saveReplay({ replayId, status: 'running', matched, published, error: null });
+    };
     try {
+      if (onStream.length > 0) await publish(onStream.map((f) => ({ envelope: f.envelope, originalSeq: f.seq })));
       for await (const page of this.store.selectForReplay(selector, PAGE_SIZE)) {
-        if (this.stopping) throw new Error(`the gateway stopped after ${published} of ${matched} events were re-delivered; start the replay again`);
-        const acks = await this.bus.publishMany(page.map((event) => ({ envelope: toEnvelope(event), replay: target === undefined ? { originalSeq: event.streamSeq, replayId } : { originalSeq: event.streamSeq, replayId, target } })));
-        const failure = acks.find((a) => a instanceof Error);
-        if (failure !== undefined) throw failure;
-        published += page.length;
-        await this.store.saveReplay({ replayId, status: 'running', matched, published, error: null });
+        await publish(page.map((event) => ({ envelope: toEnvelope(event), originalSeq: event.streamSeq })));
       }
       await this.store.saveReplay({ replayId, status: 'done', matched, published, error: null });
       this.logger.info({ replayId, published, ...(target !== undefined ? { subscription: target } : {}) }, 'replay done');

@@ -9,6 +9,8 @@ export async function fromStore<T>(read: () => Promise<T>, unavailable = 'retry 
   try {
     return await read();
   } catch (error) {
+    // Already a client's answer (a bus that cannot be asked is bus_unavailable, a 503 too).
+    if (error instanceof SluiceError) throw error;
     throw new SluiceError('store_unavailable', `the database is unavailable; ${unavailable}`, { cause: error, retryAfterSeconds: 2 });
   }
 }
