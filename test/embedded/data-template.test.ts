@@ -53,6 +53,16 @@ describe('the embedded database template', { timeout: 240_000 }, () => {
     assert.ok(!existsSync(dir));
   });
 
+  test('a template that cannot be copied leaves the directory to initdb', () => {
+    const broken = join(root, 'broken');
+    mkdirSync(broken);
+    cpSync(join(template, 'pglite-version'), join(broken, 'pglite-version'));
+    const dir = join(root, 'unseeded', 'db');
+    assert.equal(seedFromTemplate(dir, broken), false);
+    assert.ok(!existsSync(dir));
+    assert.ok(!existsSync(`${dir}.copying`));
+  });
+
   test('a copy left half-done by a crash is replaced', () => {
     const dir = join(root, 'crashed', 'db');
     mkdirSync(`${dir}.copying/base`, { recursive: true });

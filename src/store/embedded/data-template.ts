@@ -44,9 +44,9 @@ export async function writeDataTemplate(templateDir = defaultTemplateDir()): Pro
 
 /**
  * Makes `dir` a copy of the template when it holds no database yet and the template was made by
- * the installed PGlite; returns whether it did (otherwise PGlite runs initdb itself). The copy is
- * written beside `dir`, synced, then renamed into place, so a crash never leaves half a database.
- * The caller holds the data directory's lock.
+ * the installed PGlite; returns whether it did (otherwise PGlite runs initdb itself, as it does
+ * when the template cannot be read). The copy is written beside `dir`, synced, then renamed into
+ * place, so a crash never leaves half a database. The caller holds the data directory's lock.
  */
 export function seedFromTemplate(dir: string, templateDir = defaultTemplateDir()): boolean {
   if (existsSync(dir) && readdirSync(dir).length > 0) return false;
@@ -59,8 +59,14 @@ export function seedFromTemplate(dir: string, templateDir = defaultTemplateDir()
   if (version !== pgliteVersion()) return false;
   const copying = `${dir}.copying`;
   rmSync(copying, { recursive: true, force: true });
-  cpSync(join(templateDir, 'db'), copying, { recursive: true });
-  syncTree(copying);
+  try {
+    cpSync(join(templateDir, 'db'), copying, { recursive: true });
+    syncTree(copying);
+  } catch {
+    // An unreadable template (or a failed copy) is only a slower start: PGlite runs initdb.
+    rmSync(copying, { recursive: true, force: true });
+    return false;
+  }
   rmSync(dir, { recursive: true, force: true });
   renameSync(copying, dir);
   syncPath(dirname(dir));
