@@ -71,7 +71,7 @@ interface Entity extends CompiledEntity {
   readonly readers: readonly Reader[];
   readonly hasExpressions: boolean;
   readonly check: ValidateFunction | null;
-  readonly when: ((scope: Scope) => Promise<boolean>) | null;
+  readonly when: ((scope: Scope) => boolean | Promise<boolean>) | null;
   readonly children: Entity[];
   /** Positions of the table key's columns in `columns` (empty for an append entity keyed by event id). */
   readonly keyIndexes: readonly number[];
@@ -132,7 +132,10 @@ export function compileEntities(definitions: readonly EntityDefinition[]): Entit
           if (typeof data.value !== 'object' || data.value === null || Array.isArray(data.value)) {
             throw new MappingFailure(`: the event data must be a JSON object; got ${data.value === null ? 'null' : Array.isArray(data.value) ? 'an array' : typeof data.value}`);
           }
-          if (entity.when !== null && !(await entity.when(scope))) continue;
+          if (entity.when !== null) {
+            const wanted = entity.when(scope);
+            if (!(wanted instanceof Promise ? await wanted : wanted)) continue;
+          }
           names.push(def.name);
           const isDelete = def.deletes.some((p) => typeMatches(p, event.type));
           if (isDelete) {
@@ -233,16 +236,16 @@ function reader(field: FieldDefinition): Reader {
   }
 }
 
-function condition(when: WhenCondition): (scope: Scope) => Promise<boolean> {
+function condition(when: WhenCondition): (scope: Scope) => boolean | Promise<boolean> {
   switch (when.kind) {
     case 'exists':
-      return async (scope) => {
+      return (scope) => {
         const v = readPath(scope.input, when.path);
         return (v !== undefined && v !== null) === when.exists;
       };
     case 'equals': {
       const wanted = JSON.stringify(when.value);
-      return async (scope) => JSON.stringify(readPath(scope.input, when.path)) === wanted;
+      return (scope) => JSON.stringify(readPath(scope.input, when.path)) === wanted;
     }
     case 'expr': {
       const expression = compileExpression(when.text);
@@ -262,14 +265,21 @@ function condition(when: WhenCondition): (scope: Scope) => Promise<boolean> {
 /** The key values of a delete event, in `tableKey` order. */
 async function keyValues(entity: Entity, scope: Scope): Promise<unknown[]> {
   const values: unknown[] = [];
-  for (const i of entity.keyIndexes) values.push(await columnOf(entity, i, scope, null));
+  for (const i of entity.keyIndexes) {
+    const read = entity.readers[i]!(scope);
+    values.push(columnOf(entity, i, read instanceof Promise ? await read : read, null));
+  }
   return values;
 }
 
-/** One column's value from the scope; throws MappingFailure naming the field, the value and why. */
-async function columnOf(entity: Entity, i: number, scope: Scope, present: boolean[] | null): Promise<unknown> {
+/**
+ * One column's value from what its reader read; throws MappingFailure naming the field, the
+ * value and why. Only expression readers answer with a promise: the others are not awaited
+ * (awaiting each column was the largest source of the worker's garbage in a drain).
+ */
+function columnOf(entity: Entity, i: number, read: RawValue, present: boolean[] | null): unknown {
   const field = entity.columns[i]!;
-  let raw = await entity.readers[i]!(scope);
+  let raw = read;
   if (present !== null) present[i] = raw.value !== undefined;
   if ((raw.value === undefined || raw.value === null) && field.default !== undefined) raw = { value: field.default, exact: null, computed: false };
   if (raw.value === undefined || raw.value === null) {
@@ -303,7 +313,8 @@ async function mapRecord(entity: Entity, scope: Scope, parentKey: readonly unkno
       if (present !== null) present[i] = true;
       continue;
     }
-    values[i] = await columnOf(entity, i, scope, present);
+    const read = entity.readers[i]!(scope);
+    values[i] = columnOf(entity, i, read instanceof Promise ? await read : read, present);
   }
   if (entity.check !== null) {
     const record: Record<string, unknown> = {};

@@ -21,7 +21,7 @@ import type {
 import { archiveCopy, EVENT_COLUMNS, insertArchiveRows, toStoredEvent, type ArchiveRow, type EventRow } from './queries/archive.js';
 import { applyDataIndex } from './queries/data-index.js';
 import { createDayPartition, dayStart, dropPartitionsBefore } from './queries/partitions.js';
-import { insertNewStatuses, isUniqueViolation, lockStatuses, newStatusesCopy, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
+import { insertNewStatuses, isStatusKeyViolation, lockStatuses, newStatusesCopy, recordAttempts, selectStatus, settleFailedStatuses, updateStatuses, type AttemptRow, type StatusRow } from './queries/status.js';
 import { raiseProgress, raiseProgressStatement, selectProgress } from './queries/progress.js';
 import { insertReplay, selectReplay, updateReplay } from './queries/replays.js';
 import { selectHighestStreamSeq, selectStreamCreated, upsertStreamCreated } from './queries/streams.js';
@@ -91,7 +91,7 @@ class SqlStore implements StorePort {
     try {
       return await this.client.transaction((tx) => (tx.copyMany === undefined ? this.writeDeciding(tx, items, progress) : this.writeAllNew(tx, items, progress, tx.copyMany.bind(tx))));
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!isStatusKeyViolation(error)) throw error;
     }
     // An id of the batch had its status row already (a redelivery, a retry after a failed
     // attempt, a replay): that transaction rolled back whole; decide id by id.

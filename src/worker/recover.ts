@@ -3,7 +3,7 @@ import type { EntityModel } from '../entities/index.js';
 import { asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ProgressMark, StorePort, WriteItem } from '../store/index.js';
-import { prepareItem } from './prepare.js';
+import { prepareItems } from './prepare.js';
 
 export interface RecoveryOptions {
   readonly bus: BusPort;
@@ -47,7 +47,7 @@ export async function recoverLostWrites(options: RecoveryOptions): Promise<Recov
   if (position.delivered > recorded) {
     for await (const page of bus.readRange(recorded + 1, position.delivered, options.batchSize)) {
       read += page.length;
-      restored += await writeAgain(options, await Promise.all(page.map((m) => prepareItem(m, options.entities))));
+      restored += await writeAgain(options, await prepareItems(page, options.entities));
     }
   }
   // Everything acknowledged before this start is now in the database.

@@ -4,7 +4,7 @@ import { asError } from '../errors/index.js';
 import { startBatchSpan, traceFields, type Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import { isConnectionError, type StorePort, type WriteItem } from '../store/index.js';
-import { prepareItem } from './prepare.js';
+import { prepareItems } from './prepare.js';
 import { ProgressMarks, recoverAtStart } from './recover.js';
 import { checkStreamIdentity } from './stream-identity.js';
 
@@ -181,7 +181,7 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     if (batch.length === 0) return;
     metrics.workerBatchSize.observe(batch.length);
-    const items = await Promise.all(batch.map((d) => prepareItem(d, options.entities)));
+    const items = await prepareItems(batch, options.entities);
     if (!store.concurrentWrites || batch.length < SPLIT_AT) return handlePart(items, batch);
     // Two transactions on two connections: one part's rows are sent while the database writes
     // the other's, and the server works on both at once. The parts split by event id, so every

@@ -2,7 +2,7 @@ import type { SqlExecutor } from '../sql-client.js';
 import type { RowReference } from '../../entities/index.js';
 import type { MessageState, MessageStatusRecord } from '../port.js';
 import { isoTime } from './archive.js';
-import { copyValue as v } from './copy-text.js';
+import { CopyTextWriter } from './copy-text.js';
 
 export interface StatusRow {
   readonly id: string;
@@ -50,20 +50,26 @@ export async function insertNewStatuses(tx: SqlExecutor, rows: readonly StatusRo
 /**
  * The common case, every id new, as one COPY (no conflict handling, no RETURNING): about half
  * the database time of the INSERT. An id seen before fails it with a unique violation
- * (`isUniqueViolation`), and the caller writes the batch again with `insertNewStatuses`.
+ * (`isStatusKeyViolation`), and the caller writes the batch again with `insertNewStatuses`.
  * `'now'` is PostgreSQL's input for the transaction's start time, as `now()` is.
  */
-export function newStatusesCopy(rows: readonly StatusRow[]): { sql: string; body: string } {
-  let body = '';
+export function newStatusesCopy(rows: readonly StatusRow[]): { sql: string; body: Uint8Array } {
+  const body = new CopyTextWriter();
   for (const r of rows) {
-    body += `${v(r.id)}\t${v(r.status)}\t${v(r.type)}\t${v(r.entityType)}\t${v(r.receivedAt)}\t${r.streamSeq}\t${v(r.error)}\t${v(r.rowsText)}\t1\tnow\n`;
+    body.value(r.id).next().value(r.status).next().value(r.type).next().value(r.entityType).next().value(r.receivedAt).next().value(r.streamSeq).next();
+    body.value(r.error).next().value(r.rowsText).next().value(1).next().value('now').next(true);
   }
-  return { sql: 'COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body };
+  return { sql: 'COPY sluice.message_status (message_id, status, type, entity_type, received_at, stream_seq, error, rows, attempts, processed_at) FROM STDIN', body: body.bytes() };
 }
 
-/** A statement failed on a unique index: for the status COPY, an id that already has its row. */
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23505';
+/**
+ * The status COPY met an id that has its row already (`message_status`'s primary key): the
+ * batch is written again deciding id by id. Any other unique violation (an index of a user's
+ * on an entity table) would fail that way too, so it is not retried.
+ */
+export function isStatusKeyViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && e.constraint === 'message_status_pkey';
 }
 
 /** Locks the status rows of `ids` and returns their current state. */
