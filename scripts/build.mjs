@@ -22,6 +22,15 @@ const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json
 if (result.status !== 0) process.exit(result.status ?? 1);
 cpSync(join(root, 'src', 'store', 'sql'), join(root, 'dist', 'store', 'sql'), { recursive: true });
 
+// The embedded database's template (src/store/embedded/data-template.ts): initdb runs here, in a
+// process of its own, instead of in `sluice dev` on its first start.
+const template = spawnSync(
+  process.execPath,
+  ['--input-type=module', '-e', `await (await import(${JSON.stringify(new URL('../dist/store/embedded/data-template.js', import.meta.url).href)})).writeDataTemplate();`],
+  { stdio: 'inherit' },
+);
+if (template.status !== 0) process.exit(template.status ?? 1);
+
 // The command line as one file: Node resolves, reads and links about 900 modules otherwise, which
 // was two thirds of the time to the first 202. Packages with native code, WebAssembly or files of
 // their own stay outside and load from node_modules. bin/sluice.js falls back to dist/cli/main.js.

@@ -19,6 +19,10 @@ describe('embedded SqlClient (PGlite)', { timeout: 120_000 }, () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  test('keeps a small buffer pool: all of shared_buffers is resident in the process', async () => {
+    assert.deepEqual((await sql.query('SHOW shared_buffers')).rows, [{ shared_buffers: '16MB' }]);
+  });
+
   test('answers queries with rows and a row count, bigint as a string like node-postgres', async () => {
     assert.equal(sql.kind, 'embedded');
     const r = await sql.query<{ big: string; j: unknown }>(`SELECT 9007199254740993::int8 AS big, '{"a":1}'::jsonb AS j`);
