@@ -1,6 +1,5 @@
 import type { ConsumerStart } from '../bus/index.js';
-import type { PublishedEvent } from './event-codec.js';
-import type { BusEvent } from './types.js';
+import type { BusEvent, PublishOptions, PublishResult } from './types.js';
 
 /** Where a new consumer starts. */
 export type StartPosition = ConsumerStart;
@@ -31,7 +30,12 @@ export interface RunningConsumer {
 export interface BusEngine {
   readonly kind: 'memory' | 'jetstream';
   start(): Promise<void>;
-  publish(event: PublishedEvent): Promise<{ seq: number; duplicate: boolean }>;
+  /**
+   * Checks and stores one event under `id` (`eventIdFor`'s). Each engine encodes the data its
+   * own way; a refusal is a SluiceError, thrown or as a rejection. The memory engine answers at
+   * once: a promise per publish is a tenth of its cost.
+   */
+  publish(type: string, data: unknown, options: PublishOptions | undefined, id: string): PublishResult | Promise<PublishResult>;
   consume(spec: ConsumerSpec, deliver: Deliver): Promise<RunningConsumer>;
   /** Called after every subscription has stopped. */
   close(): Promise<void>;

@@ -1,8 +1,9 @@
 import { openJetStreamLink, type Delivery, type JetStreamLink, type JetStreamLinkSettings } from '../bus/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { BusEngine, ConsumerSpec, Deliver, RunningConsumer } from './engine.js';
-import { toBusEvent, type PublishedEvent } from './event-codec.js';
+import { buildEnvelope, toBusEvent } from './event-codec.js';
 import { redeliveryDelayFor } from './retry-delay.js';
+import type { PublishOptions, PublishResult } from './types.js';
 
 export type JetStreamEngineSettings = JetStreamLinkSettings;
 
@@ -20,9 +21,11 @@ export class JetStreamEngine implements BusEngine {
     this.link = await openJetStreamLink(this.settings);
   }
 
-  publish(event: PublishedEvent): Promise<{ seq: number; duplicate: boolean }> {
-    if (this.link === null) return Promise.reject(new SluiceError('bus_unavailable', 'the bus is not connected'));
-    return this.link.publish(event.envelope);
+  async publish(type: string, data: unknown, options: PublishOptions | undefined, id: string): Promise<PublishResult> {
+    const { envelope } = buildEnvelope(type, data, options, id);
+    if (this.link === null) throw new SluiceError('bus_unavailable', 'the bus is not connected');
+    const stored = await this.link.publish(envelope);
+    return { id, seq: stored.seq, duplicate: stored.duplicate };
   }
 
   async consume(spec: ConsumerSpec, deliver: Deliver): Promise<RunningConsumer> {

@@ -1,21 +1,85 @@
-import { typePatternsRegExp, type EventEnvelope } from '../envelope/index.js';
+import { DATA_CONTENT_TYPE, DEFAULT_SOURCE, typePatternsRegExp } from '../envelope/index.js';
 import type { BusEngine, ConsumerSpec, Deliver, RunningConsumer, StartPosition } from './engine.js';
-import { toBusEvent, type PublishedEvent } from './event-codec.js';
+import { checkForMemory, dataOf } from './event-codec.js';
+import { MemoryLog } from './memory-log.js';
 import { redeliveryDelayFor } from './retry-delay.js';
-import type { BusEvent } from './types.js';
+import type { BusEvent, PublishOptions, PublishResult } from './types.js';
 
-interface StoredEvent {
-  readonly envelope: EventEnvelope;
-  /** The data's JSON text when the bus wrote it: a delivery parses it instead of reading the bytes back. */
-  readonly json: string | undefined;
+/** `data` not parsed yet. */
+const UNREAD = Symbol('unread');
+
+/**
+ * The event a subscriber is handed, read back from the log. `data` and `bytes` are made when
+ * first read: a handler that never looks at them (a router, a counter) pays neither the parse
+ * (0.4 µs of a delivery's 2.3) nor the Buffer (0.45 µs). Each delivery still has its own copy:
+ * what one handler does to its `data` or `bytes` no other delivery sees, nor does the log.
+ * They are getters, so a spread copy (`{ ...event }`) leaves them out; JSON.stringify and
+ * console.log show them.
+ */
+class MemoryBusEvent implements BusEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly time: string;
+  readonly datacontenttype: string;
   readonly seq: number;
-  readonly storedAt: number;
+  readonly attempt: number;
+  readonly #log: MemoryLog;
+  #data: unknown = UNREAD;
+  #bytes: Uint8Array | undefined = undefined;
+
+  constructor(log: MemoryLog, seq: number, attempt: number) {
+    const shape = log.shapeAt(seq);
+    this.id = log.idAt(seq);
+    this.type = shape.type;
+    this.source = shape.source;
+    this.time = log.timeAt(seq);
+    this.datacontenttype = shape.dataContentType;
+    this.seq = seq;
+    this.attempt = attempt;
+    this.#log = log;
+  }
+
+  /** Parsed from the JSON text the bus wrote, or the producer's bytes as their content type reads. */
+  get data(): unknown {
+    if (this.#data === UNREAD) {
+      const json = this.#log.jsonAt(this.seq);
+      this.#data = json !== undefined ? JSON.parse(json) : dataOf(this.bytes, this.datacontenttype);
+    }
+    return this.#data;
+  }
+
+  /** UTF-8 of the JSON text the bus wrote (the bytes the JetStream kind sends), or the bytes the producer gave. */
+  get bytes(): Uint8Array {
+    return (this.#bytes ??= this.#log.rawAt(this.seq) ?? this.#log.jsonBytesAt(this.seq));
+  }
+
+  /** The event as a plain object, as the JetStream kind hands it. */
+  toJSON(): BusEvent {
+    return {
+      id: this.id,
+      type: this.type,
+      source: this.source,
+      time: this.time,
+      data: this.data,
+      datacontenttype: this.datacontenttype,
+      bytes: this.bytes,
+      seq: this.seq,
+      attempt: this.attempt,
+    };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    return inspect(this.toJSON(), options);
+  }
 }
 
 interface Member {
   readonly deliver: Deliver;
   busy: boolean;
-  /** Settles when the delivery in hand has been acknowledged or handed back. */
+  /** Set by `stop()`: the member takes no further event. */
+  stopped: boolean;
+  /** Settles when the member has no delivery in hand (its run of deliveries has ended). */
   current: Promise<void> | null;
 }
 
@@ -26,6 +90,8 @@ interface ConsumerState {
   pattern: string;
   /** `pattern` as one regular expression: 0.1 µs a test where splitting the type takes 1 µs. */
   matcher: RegExp;
+  /** Whether `matcher` matches each of the log's shapes, by shape index, once tested. */
+  matched: Array<boolean | undefined>;
   /** Next stream sequence to look at for new events. */
   nextSeq: number;
   /** Handed-back events whose delay has passed, lowest sequence first. */
@@ -47,7 +113,7 @@ interface ConsumerState {
  */
 export class MemoryEngine implements BusEngine {
   readonly kind = 'memory' as const;
-  private readonly log: StoredEvent[] = [];
+  private readonly log = new MemoryLog();
   /**
    * Sequences by id, of the events whose id the publisher chose (`id`, `idempotencyKey`). A
    * map entry per event cost 3-5 µs (a growing map of 36-character keys), more than the rest
@@ -56,24 +122,36 @@ export class MemoryEngine implements BusEngine {
   private readonly seqById = new Map<string, number>();
   /** Sequences of the events with `newEventId()`'s ids, which it makes in increasing order: found by binary search. */
   private readonly generated: number[] = [];
+  private lastGenerated = '';
   private readonly durables = new Map<string, ConsumerState>();
-  private readonly active = new Set<ConsumerState>();
+  /** Consumers with members (an array: iterating a Set allocated on every publish). */
+  private readonly active: ConsumerState[] = [];
   private ephemeralCount = 0;
   private closed = false;
 
   async start(): Promise<void> {}
 
-  async publish({ envelope, json, idGenerated }: PublishedEvent): Promise<{ seq: number; duplicate: boolean }> {
+  publish(type: string, data: unknown, options: PublishOptions | undefined, id: string): PublishResult {
+    const checked = checkForMemory(type, data, options, id);
     if (this.closed) throw new Error('the bus is closed');
-    const known = this.seqOf(envelope.id, idGenerated === true);
-    if (known !== undefined) return { seq: known, duplicate: true };
-    const seq = this.log.length + 1;
-    this.log.push({ envelope, json, seq, storedAt: Date.now() });
-    const lastGenerated = this.generated.length === 0 ? undefined : this.log[this.generated[this.generated.length - 1]! - 1]!.envelope.id;
-    if (idGenerated === true && (lastGenerated === undefined || envelope.id > lastGenerated)) this.generated.push(seq);
-    else this.seqById.set(envelope.id, seq);
-    for (const state of this.active) this.dispatch(state);
-    return { seq, duplicate: false };
+    const idGenerated = options?.id === undefined && options?.idempotencyKey === undefined;
+    const known = this.seqOf(id, idGenerated);
+    if (known !== undefined) return { id, seq: known, duplicate: true };
+    let seq: number;
+    if (typeof checked === 'string') {
+      seq = this.log.append(id, type, options?.source ?? DEFAULT_SOURCE, DATA_CONTENT_TYPE, Date.now(), checked, undefined);
+    } else {
+      const { envelope, json } = checked;
+      seq = this.log.append(id, type, envelope.source, envelope.dataContentType, Date.parse(envelope.time), json, json === undefined ? envelope.data : undefined);
+    }
+    if (idGenerated && id > this.lastGenerated) {
+      this.generated.push(seq);
+      this.lastGenerated = id;
+    } else {
+      this.seqById.set(id, seq);
+    }
+    for (let i = 0; i < this.active.length; i++) this.dispatch(this.active[i]!);
+    return { id, seq, duplicate: false };
   }
 
   /** The sequence of the event stored with this id, if any. A fresh id of the bus's own can only repeat one a publisher chose. */
@@ -88,9 +166,9 @@ export class MemoryEngine implements BusEngine {
     while (low <= high) {
       const mid = (low + high) >>> 1;
       const seq = this.generated[mid]!;
-      const at = this.log[seq - 1]!.envelope.id;
-      if (at === id) return seq;
-      if (at < id) low = mid + 1;
+      const order = this.log.compareId(seq, id);
+      if (order === 0) return seq;
+      if (order < 0) low = mid + 1;
       else high = mid - 1;
     }
     return undefined;
@@ -105,6 +183,7 @@ export class MemoryEngine implements BusEngine {
         durable: spec.durable !== null,
         pattern: spec.pattern,
         matcher: typePatternsRegExp([spec.pattern]),
+        matched: [],
         nextSeq: this.startSeq(spec.start),
         due: [],
         attempts: new Map(),
@@ -117,10 +196,11 @@ export class MemoryEngine implements BusEngine {
       // Like a JetStream durable whose filter is updated: the position is kept.
       state.pattern = spec.pattern;
       state.matcher = typePatternsRegExp([spec.pattern]);
+      state.matched = [];
     }
-    const member: Member = { deliver, busy: false, current: null };
+    const member: Member = { deliver, busy: false, stopped: false, current: null };
     state.members.push(member);
-    this.active.add(state);
+    if (!this.active.includes(state)) this.active.push(state);
     this.dispatch(state);
     const consumer = state;
     let stopped = false;
@@ -129,11 +209,13 @@ export class MemoryEngine implements BusEngine {
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        member.stopped = true;
         const index = consumer.members.indexOf(member);
         if (index >= 0) consumer.members.splice(index, 1);
         await member.current;
         if (consumer.members.length === 0) {
-          this.active.delete(consumer);
+          const at = this.active.indexOf(consumer);
+          if (at >= 0) this.active.splice(at, 1);
           if (!consumer.durable) for (const timer of consumer.timers) clearTimeout(timer);
         }
       },
@@ -146,15 +228,15 @@ export class MemoryEngine implements BusEngine {
       for (const timer of state.timers) clearTimeout(timer);
       state.timers.clear();
     }
-    this.active.clear();
+    this.active.length = 0;
   }
 
   private startSeq(start: StartPosition): number {
     if (start.kind === 'seq') return Math.max(1, start.seq);
     if (start.kind === 'time') {
       const at = start.time.getTime();
-      const first = this.log.find((stored) => stored.storedAt >= at);
-      return first?.seq ?? this.log.length + 1;
+      // The bus's events have no time but their publishing's: `time` is when each was stored.
+      for (let seq = 1; seq <= this.log.length; seq++) if (this.log.timeMsAt(seq) >= at) return seq;
     }
     return this.log.length + 1;
   }
@@ -165,9 +247,9 @@ export class MemoryEngine implements BusEngine {
     for (;;) {
       const member = this.idleMember(state);
       if (member === undefined) return;
-      const stored = this.nextEvent(state);
-      if (stored === undefined) return;
-      this.deliverTo(state, member, stored);
+      const seq = this.nextEvent(state);
+      if (seq === undefined) return;
+      this.deliverTo(state, member, seq);
     }
   }
 
@@ -183,38 +265,52 @@ export class MemoryEngine implements BusEngine {
     return undefined;
   }
 
-  private nextEvent(state: ConsumerState): StoredEvent | undefined {
+  /** The sequence of the next event for this consumer: a redelivery that is due, else the next match in the log. */
+  private nextEvent(state: ConsumerState): number | undefined {
     const redelivery = state.due.shift();
-    if (redelivery !== undefined) return this.log[redelivery - 1];
+    if (redelivery !== undefined) return redelivery;
     while (state.nextSeq <= this.log.length) {
-      const stored = this.log[state.nextSeq - 1]!;
-      state.nextSeq++;
-      if (state.matcher.test(stored.envelope.type)) return stored;
+      const seq = state.nextSeq++;
+      const shape = this.log.shapeIndexAt(seq);
+      let matches = state.matched[shape];
+      if (matches === undefined) {
+        matches = state.matcher.test(this.log.shapeAt(seq).type);
+        state.matched[shape] = matches;
+      }
+      if (matches) return seq;
     }
     return undefined;
   }
 
-  private deliverTo(state: ConsumerState, member: Member, stored: StoredEvent): void {
-    const attempt = (state.attempts.get(stored.seq) ?? 0) + 1;
+  private deliverTo(state: ConsumerState, member: Member, seq: number): void {
     member.busy = true;
-    member.current = this.handOver(state, member, stored, toBusEvent(stored.envelope, stored.seq, attempt, stored.json));
+    member.current = this.run(state, member, seq);
   }
 
-  /** One delivery: acknowledged when the handler resolves, handed back with a delay when it throws. */
-  private async handOver(state: ConsumerState, member: Member, stored: StoredEvent, event: BusEvent): Promise<void> {
+  /**
+   * Deliveries to one member, one at a time, for as long as events are waiting for it: each is
+   * acknowledged when the handler resolves, handed back with a delay when it throws. One loop
+   * per run of events, not an async call per event (its promises were a tenth of a publish).
+   */
+  private async run(state: ConsumerState, member: Member, first: number): Promise<void> {
     // A handler never runs inside publish() or subscribe(): it starts on a later tick.
     await undefined;
-    try {
-      await member.deliver(event);
-      if (event.attempt > 1) state.attempts.delete(stored.seq);
-    } catch (error) {
-      state.attempts.set(stored.seq, event.attempt);
-      this.handBack(state, stored.seq, redeliveryDelayFor(error, event.attempt));
-    } finally {
-      member.busy = false;
-      member.current = null;
-      this.dispatch(state);
+    let seq: number | undefined = first;
+    while (seq !== undefined) {
+      const attempt = state.attempts.size === 0 ? 1 : (state.attempts.get(seq) ?? 0) + 1;
+      try {
+        await member.deliver(new MemoryBusEvent(this.log, seq, attempt));
+        if (attempt > 1) state.attempts.delete(seq);
+      } catch (error) {
+        state.attempts.set(seq, attempt);
+        this.handBack(state, seq, redeliveryDelayFor(error, attempt));
+      }
+      seq = this.closed || member.stopped ? undefined : this.nextEvent(state);
     }
+    member.busy = false;
+    member.current = null;
+    // A member that stopped leaves what is waiting to the others.
+    this.dispatch(state);
   }
 
   private handBack(state: ConsumerState, seq: number, delayMs: number): void {

@@ -20,3 +20,4 @@ export { binaryAttributes, type BinaryAttributes, type HeaderRecord } from './bi
 export { readStructuredBatch, readStructuredEvent, type StructuredContext } from './structured-mode.js';
 export { dataAsJson, dataView, formFields, type DataView } from './data-view.js';
 export { EnvelopeError, type EnvelopeErrorCode } from './envelope-error.js';
+export { latin1Text, utf8Text, writeLatin1, writeUtf8 } from './buffer-text.js';

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { v7 as uuidV7 } from 'uuid';
+import { v7Text } from '../../src/envelope/ids.js';
 import {
   eventTypeProblem,
   idFromCloudEvent,
@@ -38,6 +41,27 @@ describe('ids', () => {
     assert.notEqual(idFromCloudEvent('/s', '1'), idFromCloudEvent('/t', '1'));
     assert.ok(isEventId(newEventId()));
     assert.ok(!isEventId('not-a-uuid'));
+  });
+
+  it("writes a UUID v7 exactly as uuid's v7 does from the same time, counter and random bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        (msecs, seq, random) => {
+          assert.equal(v7Text(msecs, seq, random), uuidV7({ msecs, seq, random }));
+          assert.equal(v7Text(msecs, seq, Uint8Array.from([...random, ...random]), 16), uuidV7({ msecs, seq, random }));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('makes ids that sort in the order they were made', () => {
+    const ids = Array.from({ length: 5000 }, () => newEventId());
+    assert.deepEqual([...ids].sort(), ids);
+    assert.ok(ids.every(isEventId));
   });
 });
 
