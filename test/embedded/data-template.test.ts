@@ -36,38 +36,38 @@ describe('the embedded database template', { timeout: 240_000 }, () => {
     }
   });
 
-  test('a directory that already holds files is left as it is', () => {
+  test('a directory that already holds files is left as it is', async () => {
     const dir = join(root, 'kept', 'db');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'PG_VERSION'), 'mine');
-    assert.equal(seedFromTemplate(dir, template), false);
+    assert.equal(await seedFromTemplate(dir, template), false);
     assert.deepEqual(readdirSync(dir), ['PG_VERSION']);
   });
 
-  test('a template made by another PGlite version is not used', () => {
+  test('a template made by another PGlite version is not used', async () => {
     const stale = join(root, 'stale');
     cpSync(template, stale, { recursive: true });
     writeFileSync(join(stale, 'pglite-version'), '0.0.0-other');
     const dir = join(root, 'fresh', 'db');
-    assert.equal(seedFromTemplate(dir, stale), false);
+    assert.equal(await seedFromTemplate(dir, stale), false);
     assert.ok(!existsSync(dir));
   });
 
-  test('a template that cannot be copied leaves the directory to initdb', () => {
+  test('a template that cannot be copied leaves the directory to initdb', async () => {
     const broken = join(root, 'broken');
     mkdirSync(broken);
     cpSync(join(template, 'pglite-version'), join(broken, 'pglite-version'));
     const dir = join(root, 'unseeded', 'db');
-    assert.equal(seedFromTemplate(dir, broken), false);
+    assert.equal(await seedFromTemplate(dir, broken), false);
     assert.ok(!existsSync(dir));
     assert.ok(!existsSync(`${dir}.copying`));
   });
 
-  test('a copy left half-done by a crash is replaced', () => {
+  test('a copy left half-done by a crash is replaced', async () => {
     const dir = join(root, 'crashed', 'db');
     mkdirSync(`${dir}.copying/base`, { recursive: true });
     writeFileSync(join(`${dir}.copying`, 'base', 'partial'), 'x');
-    assert.equal(seedFromTemplate(dir, template), true);
+    assert.equal(await seedFromTemplate(dir, template), true);
     assert.ok(existsSync(join(dir, 'PG_VERSION')));
     assert.ok(!existsSync(join(dir, 'base', 'partial')));
     assert.ok(!existsSync(`${dir}.copying`));

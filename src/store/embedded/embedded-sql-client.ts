@@ -37,7 +37,7 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
     // killed process is stale (some PGlite releases abort on start while it is there).
     const pidFile = join(dir, 'postmaster.pid');
     if (existsSync(pidFile)) rmSync(pidFile, { force: true });
-    seedFromTemplate(dir, options.templateDir);
+    await seedFromTemplate(dir, options.templateDir);
     const db = new PGlite(dir, {
       // Match node-postgres so the store reads the same values from both: int8 as a string,
       // timestamptz as the instant it names.
