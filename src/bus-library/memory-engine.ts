@@ -49,9 +49,9 @@ class MemoryBusEvent implements BusEvent {
     return this.#data;
   }
 
-  /** UTF-8 of the JSON text the bus wrote (the bytes the JetStream kind sends), or the bytes the producer gave. */
+  /** UTF-8 of the JSON text the bus wrote (the bytes the JetStream kind sends), or a copy of the bytes the producer gave. */
   get bytes(): Uint8Array {
-    return (this.#bytes ??= this.#log.rawAt(this.seq) ?? this.#log.jsonBytesAt(this.seq));
+    return (this.#bytes ??= this.#log.bytesAt(this.seq));
   }
 
   /** The event as a plain object, as the JetStream kind hands it. */

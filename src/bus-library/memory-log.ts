@@ -24,20 +24,34 @@ class Block {
   readonly shapes = new Uint32Array(BLOCK);
   /** Where each event's JSON text ends in `text` (it starts where the previous one ends). */
   readonly ends = new Uint32Array(BLOCK);
+  /** 1 for an event whose bytes in `text` are the producer's (data the bus did not write as JSON). */
+  readonly producerBytes = new Uint8Array(BLOCK);
   text = Buffer.allocUnsafe(FIRST_TEXT);
   textLength = 0;
 
   /** Copies the JSON text's UTF-8 in; returns where it ends. */
   write(json: string): number {
     // A UTF-16 unit is at most 3 bytes of UTF-8.
-    const room = this.textLength + json.length * 3;
+    this.makeRoom(json.length * 3);
+    this.textLength += writeUtf8(this.text, json, this.textLength);
+    return this.textLength;
+  }
+
+  /** Copies the producer's bytes in (what the producer does to its array afterwards changes nothing kept); returns where they end. */
+  writeBytes(bytes: Uint8Array): number {
+    this.makeRoom(bytes.length);
+    this.text.set(bytes, this.textLength);
+    this.textLength += bytes.length;
+    return this.textLength;
+  }
+
+  private makeRoom(bytes: number): void {
+    const room = this.textLength + bytes;
     if (room > this.text.length) {
       const text = Buffer.allocUnsafe(Math.max(room, this.text.length * 2));
       this.text.copy(text, 0, 0, this.textLength);
       this.text = text;
     }
-    this.textLength += writeUtf8(this.text, json, this.textLength);
-    return this.textLength;
   }
 
   start(at: number): number {
@@ -47,7 +61,7 @@ class Block {
 
 /**
  * The memory bus's ordered log, kept outside the JavaScript heap: each event's id, time and
- * JSON text are written into blocks of bytes and numbers, and its type, source and content
+ * JSON text (or the producer's bytes, copied) are written into blocks of bytes and numbers, and its type, source and content
  * type are a number into a short table. An object and two strings per event kept on the heap
  * were copied by every young-generation collection (with 300 000 events kept, a fifth of the
  * run was spent in them). What a subscriber is handed is read back from here. Sequences
@@ -56,8 +70,6 @@ class Block {
 export class MemoryLog {
   length = 0;
   private readonly blocks: Block[] = [];
-  /** The bytes of events whose data the bus did not write as JSON (a string or bytes of another type). */
-  private readonly raw = new Map<number, Uint8Array>();
   private readonly shapes: EventShape[] = [];
   private readonly shapeByKey = new Map<string, EventShape>();
   private lastShape: EventShape | undefined;
@@ -65,7 +77,7 @@ export class MemoryLog {
   private timeMs = NaN;
   private timeText = '';
 
-  /** Appends an event: `json` is the data's JSON text, or else `raw` its bytes. Returns its sequence. */
+  /** Appends an event: `json` is the data's JSON text, or else `raw` its bytes (copied). Returns its sequence. */
   append(id: string, type: string, source: string, dataContentType: string, timeMs: number, json: string | undefined, raw: Uint8Array | undefined): number {
     const index = this.length;
     const at = index & (BLOCK - 1);
@@ -74,10 +86,12 @@ export class MemoryLog {
     writeLatin1(block.ids, id, at * ID_LENGTH);
     block.times[at] = timeMs;
     block.shapes[at] = this.shape(type, source, dataContentType).index;
-    if (json !== undefined) block.ends[at] = block.write(json);
-    else {
-      block.ends[at] = block.textLength;
-      this.raw.set(index + 1, raw!);
+    if (json !== undefined) {
+      block.ends[at] = block.write(json);
+      block.producerBytes[at] = 0;
+    } else {
+      block.ends[at] = block.writeBytes(raw!);
+      block.producerBytes[at] = 1;
     }
     this.length = index + 1;
     return this.length;
@@ -117,21 +131,19 @@ export class MemoryLog {
     return this.timeText;
   }
 
-  /** The data's JSON text, or undefined when the bus did not write it (see `rawAt`). */
+  /** The data's JSON text, or undefined when the bus did not write it (the producer gave bytes: see `bytesAt`). */
   jsonAt(seq: number): string | undefined {
-    if (this.raw.size > 0 && this.raw.has(seq)) return undefined;
     const block = this.block(seq);
     const at = (seq - 1) & (BLOCK - 1);
+    if (block.producerBytes[at] === 1) return undefined;
     return utf8Text(block.text, block.start(at), block.ends[at]!);
   }
 
-  /** The bytes the producer gave (data the bus did not write as JSON). */
-  rawAt(seq: number): Uint8Array | undefined {
-    return this.raw.size > 0 ? this.raw.get(seq) : undefined;
-  }
-
-  /** A copy of the JSON text's UTF-8: the log's own bytes stay as written, whatever a subscriber does with these. */
-  jsonBytesAt(seq: number): Buffer {
+  /**
+   * A copy of the data's bytes (the JSON text's UTF-8, or the producer's bytes): the log's own
+   * bytes stay as written, whatever a subscriber does with these.
+   */
+  bytesAt(seq: number): Buffer {
     const block = this.block(seq);
     const at = (seq - 1) & (BLOCK - 1);
     return Buffer.from(block.text.subarray(block.start(at), block.ends[at]!));

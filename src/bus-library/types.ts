@@ -39,7 +39,11 @@ export interface BusEvent<Type extends string = string, Data = unknown> {
   readonly data: Data;
   /** CloudEvents `datacontenttype` of the data (`application/json` for what `publish` sends by default). */
   readonly datacontenttype: string;
-  /** The data's exact bytes, as the producer sent them (a signature over them verifies). On the memory bus, written when first read. */
+  /**
+   * The data's exact bytes, as the producer sent them (a signature over them verifies). Each
+   * delivery has its own copy, as of `data` (for data that is neither JSON nor text, `data` is
+   * this same array). On the memory bus, copied from the log when first read.
+   */
   readonly bytes: Uint8Array;
   /** The stream sequence the event was stored under (kept across replays). */
   readonly seq: number;

@@ -113,9 +113,11 @@ test('refuses exactly what the envelope builder refuses, and hands over what the
     for (const event of await readAll(bus, stored.seq)) {
       const want = expected.get(event.seq);
       if (want === undefined) continue;
+      // Bytes as a Uint8Array, whether a Buffer or not.
+      const plain = (value: unknown): unknown => (value instanceof Uint8Array ? new Uint8Array(value) : value);
       assert.deepEqual(
-        { type: event.type, source: event.source, datacontenttype: event.datacontenttype, data: event.data, bytes: new Uint8Array(event.bytes) },
-        { type: want.type, source: want.source, datacontenttype: want.datacontenttype, data: want.data, bytes: new Uint8Array(want.bytes) },
+        { type: event.type, source: event.source, datacontenttype: event.datacontenttype, data: plain(event.data), bytes: plain(event.bytes) },
+        { type: want.type, source: want.source, datacontenttype: want.datacontenttype, data: plain(want.data), bytes: plain(want.bytes) },
       );
     }
   } finally {
@@ -172,6 +174,36 @@ test('an event shows its data and bytes when written as JSON or inspected', asyn
     assert.match(inspect(event), /data: \{ n: 1 \}/);
     const { data, bytes } = event!;
     assert.deepEqual([data, Buffer.from(bytes).toString()], [{ n: 1 }, '{"n":1}']);
+  } finally {
+    await bus.close();
+  }
+});
+
+test("bytes are copied when published and for each delivery: neither the publisher nor a subscriber changes what another delivery or a replay reads", async () => {
+  const bus = createBus({ kind: 'memory' });
+  try {
+    await bus.publish('scan.earlier', 'first', { datacontenttype: 'text/plain' });
+    const original = [0x89, 0x50, 0x4e, 0x47, 1, 2, 3];
+    // A view into a larger array: only its own bytes are the event's.
+    const backing = new Uint8Array([7, 7, ...original, 7]);
+    const png = backing.subarray(2, 2 + original.length);
+    const seen: BusEvent[] = [];
+    await bus.subscribe('scan.stored', (event) => {
+      (event.data as Uint8Array).fill(0);
+      event.bytes.fill(1);
+      seen.push(event);
+    });
+    const others: BusEvent[] = [];
+    await bus.subscribe('scan.stored', (event) => void others.push(event));
+    await bus.publish('scan.stored', png, { datacontenttype: 'image/png' });
+    png.fill(9);
+    while (seen.length === 0 || others.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual([...others[0]!.bytes], original);
+    assert.deepEqual([...(others[0]!.data as Uint8Array)], original);
+    const [earlier, replayed] = await readAll(bus, 2);
+    assert.equal(earlier!.data, 'first');
+    assert.deepEqual([...replayed!.bytes], original);
+    assert.deepEqual([...(replayed!.data as Uint8Array)], original);
   } finally {
     await bus.close();
   }
