@@ -13,6 +13,11 @@ const ID_LENGTH = 36;
 /** Events a block holds. */
 const BLOCK = 1024;
 const BLOCK_BITS = 10;
+/**
+ * The ids of the latest events kept as strings too: a subscriber that keeps up is handed the
+ * id the publisher had instead of a string read back from the block.
+ */
+const RECENT_IDS = 256;
 /** A block's room for JSON text at first: 64 bytes an event (grown, within the block, when its events are larger). */
 const FIRST_TEXT = 64 * BLOCK;
 
@@ -70,6 +75,8 @@ class Block {
 export class MemoryLog {
   length = 0;
   private readonly blocks: Block[] = [];
+  /** The id of event `seq` at `(seq - 1) % RECENT_IDS`, for the latest RECENT_IDS events. */
+  private readonly recentIds: string[] = new Array<string>(RECENT_IDS).fill('');
   private readonly shapes: EventShape[] = [];
   private readonly shapeByKey = new Map<string, EventShape>();
   private lastShape: EventShape | undefined;
@@ -84,6 +91,7 @@ export class MemoryLog {
     if (at === 0) this.blocks.push(new Block());
     const block = this.blocks[index >>> BLOCK_BITS]!;
     writeLatin1(block.ids, id, at * ID_LENGTH);
+    this.recentIds[index & (RECENT_IDS - 1)] = id;
     block.times[at] = timeMs;
     block.shapes[at] = this.shape(type, source, dataContentType).index;
     if (json !== undefined) {
@@ -98,6 +106,7 @@ export class MemoryLog {
   }
 
   idAt(seq: number): string {
+    if (this.length - seq < RECENT_IDS) return this.recentIds[(seq - 1) & (RECENT_IDS - 1)]!;
     const start = ((seq - 1) & (BLOCK - 1)) * ID_LENGTH;
     return latin1Text(this.block(seq).ids, start, start + ID_LENGTH);
   }
