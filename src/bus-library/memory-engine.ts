@@ -8,25 +8,57 @@ import type { BusEvent, PublishOptions, PublishResult } from './types.js';
 /** `data` not parsed yet. */
 const UNREAD = Symbol('unread');
 
+/** The accessors of `data` and `bytes`, one pair shared by every event (see `MemoryBusEvent`). */
+let dataProperty: PropertyDescriptor;
+let bytesProperty: PropertyDescriptor;
+
 /**
  * The event a subscriber is handed, read back from the log. `data` and `bytes` are made when
  * first read: a handler that never looks at them (a router, a counter) pays neither the parse
  * (0.4 µs of a delivery's 2.3) nor the Buffer (0.45 µs). Each delivery still has its own copy:
  * what one handler does to its `data` or `bytes` no other delivery sees, nor does the log.
- * They are getters, so a spread copy (`{ ...event }`) leaves them out; JSON.stringify and
- * console.log show them.
+ * They are the event's own enumerable getters, not the prototype's, so a spread copy
+ * (`{ ...event }`), Object.assign, structuredClone and JSON.stringify carry them as the
+ * JetStream kind's plain objects do. The getters are shared descriptors, defined on each event
+ * by `Object.defineProperty`: about 0.3 µs a delivery, a quarter of the bench's memory-bus
+ * rate (an object literal with getters, or Object.defineProperties, cost more).
  */
 class MemoryBusEvent implements BusEvent {
-  readonly id: string;
-  readonly type: string;
-  readonly source: string;
-  readonly time: string;
-  readonly datacontenttype: string;
-  readonly seq: number;
-  readonly attempt: number;
+  declare readonly id: string;
+  declare readonly type: string;
+  declare readonly source: string;
+  declare readonly time: string;
+  /** Parsed from the JSON text the bus wrote, or the producer's bytes as their content type reads. */
+  declare readonly data: unknown;
+  declare readonly datacontenttype: string;
+  /** UTF-8 of the JSON text the bus wrote (the bytes the JetStream kind sends), or a copy of the bytes the producer gave. */
+  declare readonly bytes: Uint8Array;
+  declare readonly seq: number;
+  declare readonly attempt: number;
   readonly #log: MemoryLog;
   #data: unknown = UNREAD;
   #bytes: Uint8Array | undefined = undefined;
+
+  static {
+    dataProperty = {
+      enumerable: true,
+      configurable: true,
+      get(this: MemoryBusEvent): unknown {
+        if (this.#data === UNREAD) {
+          const json = this.#log.jsonAt(this.seq);
+          this.#data = json !== undefined ? JSON.parse(json) : dataOf(this.bytes, this.datacontenttype);
+        }
+        return this.#data;
+      },
+    };
+    bytesProperty = {
+      enumerable: true,
+      configurable: true,
+      get(this: MemoryBusEvent): Uint8Array {
+        return (this.#bytes ??= this.#log.bytesAt(this.seq));
+      },
+    };
+  }
 
   constructor(log: MemoryLog, seq: number, attempt: number) {
     const shape = log.shapeAt(seq);
@@ -34,43 +66,18 @@ class MemoryBusEvent implements BusEvent {
     this.type = shape.type;
     this.source = shape.source;
     this.time = log.timeAt(seq);
+    // Each property made here (the fields are declared only), in the order of the JetStream kind's objects: what JSON.stringify and a spread show.
+    Object.defineProperty(this, 'data', dataProperty);
     this.datacontenttype = shape.dataContentType;
+    Object.defineProperty(this, 'bytes', bytesProperty);
     this.seq = seq;
     this.attempt = attempt;
     this.#log = log;
   }
 
-  /** Parsed from the JSON text the bus wrote, or the producer's bytes as their content type reads. */
-  get data(): unknown {
-    if (this.#data === UNREAD) {
-      const json = this.#log.jsonAt(this.seq);
-      this.#data = json !== undefined ? JSON.parse(json) : dataOf(this.bytes, this.datacontenttype);
-    }
-    return this.#data;
-  }
-
-  /** UTF-8 of the JSON text the bus wrote (the bytes the JetStream kind sends), or a copy of the bytes the producer gave. */
-  get bytes(): Uint8Array {
-    return (this.#bytes ??= this.#log.bytesAt(this.seq));
-  }
-
-  /** The event as a plain object, as the JetStream kind hands it. */
-  toJSON(): BusEvent {
-    return {
-      id: this.id,
-      type: this.type,
-      source: this.source,
-      time: this.time,
-      data: this.data,
-      datacontenttype: this.datacontenttype,
-      bytes: this.bytes,
-      seq: this.seq,
-      attempt: this.attempt,
-    };
-  }
-
+  /** The values, not `[Getter]`: the event as the JetStream kind's plain object shows. */
   [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
-    return inspect(this.toJSON(), options);
+    return inspect({ ...this }, options);
   }
 }
 

@@ -86,21 +86,7 @@ export class BusSubscription<E> implements Subscription<E> {
           const pending = this.waiting.shift();
           if (pending !== undefined) {
             this.current = pending;
-            // Field by field, not spread: an event's `bytes` may be a getter (the memory kind's).
-            const e = pending.event;
-            const event = {
-              id: e.id,
-              type: e.type,
-              source: e.source,
-              time: e.time,
-              data: e.data,
-              datacontenttype: e.datacontenttype,
-              bytes: e.bytes,
-              seq: e.seq,
-              attempt: e.attempt,
-              ack: pending.ack,
-              nak: pending.nak,
-            };
+            const event = { ...pending.event, ack: pending.ack, nak: pending.nak };
             return { done: false, value: event as unknown as IteratedEvent<E> };
           }
           if (this.stopping !== null) return { done: true, value: undefined };

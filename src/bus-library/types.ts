@@ -33,8 +33,9 @@ export interface BusEvent<Type extends string = string, Data = unknown> {
    * The data: parsed when its content type is JSON, a string when it is text, else the bytes.
    * (Data that is labelled JSON but is not, from a plain NATS publisher, arrives as a string.)
    * Each delivery has its own copy: changing it changes nothing another handler, a redelivery
-   * or a replay sees. On the memory bus it is parsed when first read (a getter, as `bytes` is):
-   * name it (`event.data`, `const { data } = event`); a spread copy (`{ ...event }`) leaves it out.
+   * or a replay sees. On the memory bus it is parsed when first read (an own enumerable getter,
+   * as `bytes` is), so a spread copy (`{ ...event }`), `Object.assign` and `structuredClone`
+   * hold its value as they do on JetStream.
    */
   readonly data: Data;
   /** CloudEvents `datacontenttype` of the data (`application/json` for what `publish` sends by default). */

@@ -179,6 +179,31 @@ test('an event shows its data and bytes when written as JSON or inspected', asyn
   }
 });
 
+test('a copy of an event (spread, Object.assign, structuredClone, JSON) carries its data and bytes', async () => {
+  const bus = createBus({ kind: 'memory' });
+  try {
+    const order = { orderId: 'o-1', lines: [{ sku: 'a', qty: 2 }], note: 'é' };
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255]);
+    await bus.publish('order.created', order);
+    await bus.publish('scan.stored', png, { datacontenttype: 'image/png' });
+    const [json, binary] = await readAll(bus, 2);
+    const orderBytes = new Uint8Array(Buffer.from(JSON.stringify(order)));
+    for (const [event, data, bytes] of [[json!, order, orderBytes], [binary!, png, png]] as const) {
+      for (const copy of [{ ...event }, Object.assign({}, event), structuredClone(event)]) {
+        assert.deepEqual(Object.keys(copy), ['id', 'type', 'source', 'time', 'data', 'datacontenttype', 'bytes', 'seq', 'attempt']);
+        assert.deepEqual(data instanceof Uint8Array ? new Uint8Array(copy.data as Uint8Array) : copy.data, data);
+        assert.deepEqual(new Uint8Array(copy.bytes), bytes);
+        assert.deepEqual([copy.id, copy.type, copy.seq, copy.attempt], [event.id, event.type, event.seq, 1]);
+      }
+      const written = JSON.parse(JSON.stringify(event)) as { data: unknown; bytes: { data: number[] } };
+      if (!(data instanceof Uint8Array)) assert.deepEqual(written.data, data);
+      assert.deepEqual(new Uint8Array(written.bytes.data), bytes);
+    }
+  } finally {
+    await bus.close();
+  }
+});
+
 test("bytes are copied when published and for each delivery: neither the publisher nor a subscriber changes what another delivery or a replay reads", async () => {
   const bus = createBus({ kind: 'memory' });
   try {
