@@ -5,6 +5,7 @@ import { cpSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDataTemplate } from './build-data-template.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -22,14 +23,12 @@ const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json
 if (result.status !== 0) process.exit(result.status ?? 1);
 cpSync(join(root, 'src', 'store', 'sql'), join(root, 'dist', 'store', 'sql'), { recursive: true });
 
-// The embedded database's template (src/store/embedded/data-template.ts): initdb runs here, in a
-// process of its own, instead of in `sluice dev` on its first start.
-const template = spawnSync(
-  process.execPath,
-  ['--input-type=module', '-e', `await (await import(${JSON.stringify(new URL('../dist/store/embedded/data-template.js', import.meta.url).href)})).writeDataTemplate();`],
-  { stdio: 'inherit' },
-);
-if (template.status !== 0) process.exit(template.status ?? 1);
+// The embedded database's template: a failure is a warning (scripts/build-data-template.mjs).
+buildDataTemplate({
+  module: join(root, 'dist', 'store', 'embedded', 'data-template.js'),
+  templateDir: join(root, 'dist', 'pgdata-template'),
+  root,
+});
 
 // The command line as one file: Node resolves, reads and links about 900 modules otherwise, which
 // was two thirds of the time to the first 202. Packages with native code, WebAssembly or files of

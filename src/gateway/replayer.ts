@@ -1,12 +1,14 @@
 import type { BusPort, FoundMessage } from '../bus/index.js';
 import { newEventId, type EventEnvelope } from '../envelope/index.js';
-import { asError } from '../errors/index.js';
+import { SluiceError, asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ReplaySelector, StorePort, StoredEvent } from '../store/index.js';
 
 const PAGE_SIZE = 500;
-/** Ids of a request looked for on the stream when the archive does not have them (yet). */
-const MAX_STREAM_LOOKUPS = 100;
+/** Stream lookups at once, for ids the archive does not have (yet). */
+const STREAM_LOOKUPS_AT_ONCE = 16;
+/** Longest a request waits for those lookups before answering 503. */
+const STREAM_LOOKUP_DEADLINE_MS = 4_000;
 
 export interface StartedReplay {
   readonly replayId: string;
@@ -39,25 +41,69 @@ export class Replayer {
     const floor = selector.ids === undefined ? (await this.bus.consumerLag(this.consumer))?.ackFloor : undefined;
     const counted = floor === undefined ? selector : { ...selector, maxSeq: Math.min(floor, selector.maxSeq ?? floor) };
     const { matched: archived, knownIds, maxSeq } = await this.store.countForReplay(counted);
-    const known = new Set(knownIds);
-    const notArchived = selector.ids === undefined ? [] : [...new Set(selector.ids.filter((id) => !known.has(id)))];
-    // An accepted event a worker has not archived yet is still on the stream: re-delivered from there.
-    const onStream: FoundMessage[] = [];
-    for (const id of notArchived.slice(0, MAX_STREAM_LOOKUPS)) {
-      const found = await this.bus.lookup(id);
-      if (found !== null) onStream.push(found);
+    let matched = archived;
+    let onStream: FoundMessage[] = [];
+    let unknown: string[] = [];
+    let bounded: ReplaySelector;
+    if (selector.ids === undefined) {
+      // A range ends at the newest event it matched now, so what it publishes is what it counted.
+      bounded = maxSeq !== undefined ? { ...selector, maxSeq } : counted;
+    } else {
+      const known = new Set(knownIds);
+      const notArchived = selector.ids.filter((id) => !known.has(id));
+      // An accepted event a worker has not archived yet is still on the stream: re-delivered from there.
+      onStream = await this.findOnStream(notArchived);
+      const found = new Set(onStream.map((f) => f.envelope.id));
+      const missed = notArchived.filter((id) => !found.has(id));
+      if (missed.length > 0) {
+        // Archived while it was looked for: the stream search looks only above the workers' ack floor.
+        const again = await this.store.countForReplay({ ids: missed });
+        for (const id of again.knownIds ?? []) known.add(id);
+        matched += again.matched;
+      }
+      unknown = missed.filter((id) => !known.has(id));
+      matched += onStream.length;
+      // The archive is read for the ids it had, not for those found on the stream: a worker
+      // archiving one meanwhile must not make it published twice.
+      bounded = { ids: [...known] };
     }
-    const found = new Set(onStream.map((f) => f.envelope.id));
-    const unknown = notArchived.filter((id) => !found.has(id));
-    const matched = archived + onStream.length;
     if (matched === 0) return null;
     const replayId = newEventId();
-    // A range ends at the newest event it matched now, so what it publishes is what it counted.
-    const bounded: ReplaySelector = selector.ids === undefined && maxSeq !== undefined ? { ...selector, maxSeq } : counted;
     await this.store.saveReplay({ replayId, status: 'running', matched, published: 0, error: null }, bounded);
     const job = this.run(replayId, matched, bounded, onStream, target).finally(() => this.running.delete(job));
     this.running.add(job);
     return { replayId, matched, unknown };
+  }
+
+  /**
+   * The stored copies of accepted events that are not archived yet, found on the stream;
+   * ids never accepted are not found. Several lookups at once, all within a deadline: a
+   * request the bus cannot answer in time is a 503, not ids called unknown.
+   */
+  private async findOnStream(ids: readonly string[]): Promise<FoundMessage[]> {
+    if (ids.length === 0) return [];
+    const found: FoundMessage[] = [];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < ids.length) {
+        const message = await this.bus.lookup(ids[next++]!);
+        if (message !== null) found.push(message);
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STREAM_LOOKUP_DEADLINE_MS)));
+    try {
+      const lanes = Promise.all(Array.from({ length: Math.min(STREAM_LOOKUPS_AT_ONCE, ids.length) }, lane));
+      if ((await Promise.race([lanes, late])) === 'late') {
+        lanes.catch(() => undefined);
+        throw new SluiceError('bus_unavailable', `the stream could not tell in time whether ${ids.length} ids not archived yet were accepted; retry, or replay fewer ids at once`, {
+          retryAfterSeconds: 2,
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    return found;
   }
 
   private async run(replayId: string, matched: number, selector: ReplaySelector, onStream: readonly FoundMessage[], target: string | undefined): Promise<void> {
@@ -74,7 +120,8 @@ export class Replayer {
     };
     try {
       if (onStream.length > 0) await publish(onStream.map((f) => ({ envelope: f.envelope, originalSeq: f.seq })));
-      for await (const page of this.store.selectForReplay(selector, PAGE_SIZE)) {
+      const archived = selector.ids === undefined || selector.ids.length > 0 ? this.store.selectForReplay(selector, PAGE_SIZE) : [];
+      for await (const page of archived) {
         await publish(page.map((event) => ({ envelope: toEnvelope(event), originalSeq: event.streamSeq })));
       }
       await this.store.saveReplay({ replayId, status: 'done', matched, published, error: null });

@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createEmbeddedSqlClient } from '../../src/store/embedded/index.js';
 import { seedFromTemplate, writeDataTemplate } from '../../src/store/embedded/data-template.js';
+
+/** Every path under `dir` (itself included) with its permission bits. */
+function modes(dir: string): { path: string; directory: boolean; mode: number }[] {
+  const stat = lstatSync(dir);
+  const here = { path: dir, directory: stat.isDirectory(), mode: stat.mode & 0o7777 };
+  if (!here.directory) return [here];
+  return [here, ...readdirSync(dir).flatMap((name) => modes(join(dir, name)))];
+}
 
 describe('the embedded database template', { timeout: 240_000 }, () => {
   let root: string;
@@ -34,6 +42,42 @@ describe('the embedded database template', { timeout: 240_000 }, () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('is writable by its owner alone, and a copy is the owner\'s alone: files 0600, directories 0700', async () => {
+    const writable = modes(template).filter(({ mode }) => (mode & 0o022) !== 0);
+    assert.deepEqual(writable, []);
+    // Even from a template whose files are read-only or world-writable.
+    const odd = join(root, 'odd');
+    cpSync(template, odd, { recursive: true });
+    for (const { path, directory } of modes(join(odd, 'db'))) {
+      chmodSync(path, directory ? 0o777 : path.endsWith('PG_VERSION') ? 0o444 : 0o666);
+    }
+    for (const [from, dir] of [[template, join(root, 'modes', 'db')], [odd, join(root, 'odd-modes', 'db')]] as const) {
+      assert.equal(await seedFromTemplate(dir, from), true);
+      const copied = modes(dir);
+      assert.ok(copied.length > 100, `${copied.length} paths`);
+      assert.deepEqual(copied.filter(({ directory, mode }) => mode !== (directory ? 0o700 : 0o600)), []);
+    }
+  });
+
+  test('a template that cannot be found leaves the directory to initdb', async () => {
+    // The default template is the package's, found by resolving `sluice/package.json`: when that
+    // throws, opening the database must still go on, with initdb.
+    const dir = join(root, 'unresolved', 'db');
+    const unresolvable = (): string => {
+      throw Object.assign(new Error("Cannot find module 'sluice/package.json'"), { code: 'MODULE_NOT_FOUND' });
+    };
+    assert.equal(await seedFromTemplate(dir, unresolvable), false);
+    assert.ok(!existsSync(dir));
+    assert.ok(!existsSync(`${dir}.copying`));
+  });
+
+  test('initdb that cannot write leaves no template and no half-built one', async () => {
+    writeFileSync(join(root, 'a-file'), '');
+    const target = join(root, 'a-file', 'template');
+    await assert.rejects(writeDataTemplate(target), { code: 'ENOTDIR' });
+    assert.ok(!existsSync(`${target}.building`));
   });
 
   test('a directory that already holds files is left as it is', async () => {

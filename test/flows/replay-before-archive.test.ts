@@ -48,5 +48,20 @@ describe('replaying an accepted event before a worker archived it', { timeout: 6
     assert.deepEqual(done, { replay_id: started.body.replay_id, status: 'done', matched: 1, published: 1 });
 
     assert.equal((await http(`${url}/replay/${never}`, { method: 'POST' })).status, 404, 'an id never accepted is still 404');
+    assert.equal((await http(`${url}/replay/${id.toUpperCase()}`, { method: 'POST' })).status, 202, 'an id in upper case is the same event');
+  });
+
+  it('finds every accepted id of a large request, however many are not archived yet', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 150; n++) {
+      const sent = await http<{ id: string }>(`${url}/events/order.created`, { method: 'POST', body: { order_id: `o-${n}` } });
+      assert.equal(sent.status, 202);
+      ids.push(sent.body.id);
+    }
+    const nevers = [newEventId(), newEventId()];
+    const started = await http<Started>(`${url}/replay`, { method: 'POST', body: { ids: [...ids, ...nevers, ids[0]!.toUpperCase()] } });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal(started.body.replayed, 150);
+    assert.deepEqual([...started.body.unknown].sort(), [...nevers].sort());
   });
 });

@@ -178,7 +178,8 @@ class EmbeddedBus implements BusPort {
     consumer.setTypes(options.types);
     consumer.ackWaitMs = options.ackWaitMs;
     const batchSize = Math.max(1, options.batchSize);
-    const gatherMs = options.gatherMs ?? 0;
+    // Below the ack wait, so a message of the batch is never due again while it gathers.
+    const gatherMs = Math.min(options.gatherMs ?? 0, Math.floor(options.ackWaitMs / 2));
     const member: { consumer: DurableConsumer; stopping: boolean; loop?: Promise<void> } = { consumer, stopping: false };
     const logger = this.options.logger;
     const run = async (): Promise<void> => {
@@ -188,10 +189,11 @@ class EmbeddedBus implements BusPort {
           await consumer.waitForWork();
           continue;
         }
-        if (batch.length < batchSize && gatherMs > 0) {
-          // Woken by the first of them: what comes within gatherMs joins the batch.
+        if (batch.length < batchSize && gatherMs > 0 && !member.stopping) {
+          // Woken by the first of them: what comes within gatherMs joins the batch, unless the
+          // consumer is stopping (what it took already is handled; nothing more is taken).
           await new Promise((resolve) => setTimeout(resolve, gatherMs));
-          batch = batch.concat(consumer.takeBatch(batchSize - batch.length, Date.now()));
+          if (!member.stopping) batch = batch.concat(consumer.takeBatch(batchSize - batch.length, Date.now()));
         }
         try {
           await handler(batch);

@@ -54,6 +54,8 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
   /** The pull being read has more messages coming at once (the consumer has them pending). */
   private moreComing = false;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** When the linger timer fires (performance.now()). */
+  private lingerAt = 0;
   private readonly gatherMs: number;
   /** When the oldest message of the buffer arrived (performance.now()). */
   private firstBufferedAt = 0;
@@ -150,10 +152,17 @@ export class BatchLoop<D extends { nak(delayMs: number): void }> {
     }
     // The server said more are pending but they may not come (max_ack_pending reached): do not wait long.
     // With nothing pending, a partial batch waits out the rest of its gathering time.
-    const waitMs = this.moreComing ? LINGER_MS : Math.max(0, this.gathered());
-    this.lingerTimer ??= setTimeout(() => {
+    const forMore = this.moreComing;
+    const waitMs = forMore ? LINGER_MS : Math.max(0, this.gathered());
+    const at = performance.now() + waitMs;
+    // A timer set earlier for a later moment (a linger armed while more were pending) gives way.
+    if (this.lingerTimer !== undefined && this.lingerAt <= at) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerAt = at;
+    this.lingerTimer = setTimeout(() => {
       this.lingerTimer = undefined;
-      this.moreComing = false;
+      // Only the linger gives up on pending messages; the end of a gathering time does not.
+      if (forMore) this.moreComing = false;
       this.schedule();
     }, waitMs);
   }

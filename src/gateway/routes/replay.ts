@@ -45,7 +45,7 @@ export function registerReplay(app: FastifyInstance, { store, replayer }: Replay
     async (request, reply) => {
       const id = request.params.id;
       requireUuid(id);
-      return reply.code(202).send(await start({ ids: [id] }));
+      return reply.code(202).send(await start({ ids: [id.toLowerCase()] }));
     },
   );
 
@@ -106,7 +106,8 @@ function parseSelector(body: unknown): ReplaySelector {
     if (!Array.isArray(b.ids) || b.ids.length === 0) throw new SluiceError('invalid_body', 'ids must be a non-empty array of event ids');
     if (b.ids.length > MAX_IDS) throw new SluiceError('invalid_body', `at most ${MAX_IDS} ids per replay`);
     for (const id of b.ids as unknown[]) requireUuid(id);
-    return { ids: [...new Set(b.ids as string[])] };
+    // Ids are stored in lower case; the same id in upper case is the same event.
+    return { ids: [...new Set((b.ids as string[]).map((id) => id.toLowerCase()))] };
   }
   if (b.type === undefined && b.since === undefined && b.until === undefined) {
     throw new SluiceError('invalid_body', 'the body is empty; send {"ids": [...]} or {"type", "since", "until"}');

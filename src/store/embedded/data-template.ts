@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cp, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, cp, open, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { embeddedStartParams } from './settings.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,31 +30,55 @@ function pgliteVersion(): string {
   return 'unknown';
 }
 
-/** Runs initdb into `${templateDir}/db` and records the PGlite version that made it (run by the build). */
+/**
+ * Runs initdb into `${templateDir}/db` and records the PGlite version that made it (run by the
+ * build). PGlite writes its files mode 0666; the template is left writable by its owner alone, as
+ * an image's read-only code is. On failure nothing is left at `templateDir`.
+ */
 export async function writeDataTemplate(templateDir = defaultTemplateDir()): Promise<void> {
   const building = `${templateDir}.building`;
-  rmSync(building, { recursive: true, force: true });
-  mkdirSync(building, { recursive: true });
-  const db = new PGlite(join(building, 'db'));
-  await db.waitReady;
-  await db.close();
-  rmSync(join(building, 'db', 'postmaster.pid'), { force: true });
-  writeFileSync(join(building, 'pglite-version'), pgliteVersion());
   rmSync(templateDir, { recursive: true, force: true });
-  renameSync(building, templateDir);
+  rmSync(building, { recursive: true, force: true });
+  try {
+    mkdirSync(building, { recursive: true });
+    // The settings a data directory opens with: initdb's helper instance starts with them too.
+    const db = new PGlite(join(building, 'db'), { startParams: embeddedStartParams() });
+    await db.waitReady;
+    await db.close();
+    rmSync(join(building, 'db', 'postmaster.pid'), { force: true });
+    writeFileSync(join(building, 'pglite-version'), pgliteVersion());
+    withoutGroupOrWorldWrite(building);
+    renameSync(building, templateDir);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** `chmod -R go-w path`. */
+function withoutGroupOrWorldWrite(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  if (stat.isDirectory()) for (const name of readdirSync(path)) withoutGroupOrWorldWrite(join(path, name));
+  if ((stat.mode & 0o022) !== 0) chmodSync(path, stat.mode & 0o7755);
 }
 
 /**
  * Makes `dir` a copy of the template when it holds no database yet and the template was made by
  * the installed PGlite; returns whether it did (otherwise PGlite runs initdb itself, as it does
  * when the template cannot be read). The copy is written beside `dir`, synced, then renamed into
- * place, so a crash never leaves half a database. The caller holds the data directory's lock.
+ * place, so a crash never leaves half a database. The copy's files are the owner's alone (0600,
+ * directories 0700), whatever the template's modes. The caller holds the data directory's lock.
+ * `templateDir` defaults to the package's template; when that cannot be found either (the package
+ * is not resolvable as `sluice`), PGlite runs initdb.
  */
-export async function seedFromTemplate(dir: string, templateDir = defaultTemplateDir()): Promise<boolean> {
+export async function seedFromTemplate(dir: string, templateDir: string | (() => string) = defaultTemplateDir): Promise<boolean> {
   if (existsSync(dir) && readdirSync(dir).length > 0) return false;
+  let template: string;
   let version: string;
   try {
-    version = readFileSync(join(templateDir, 'pglite-version'), 'utf8');
+    template = typeof templateDir === 'string' ? templateDir : templateDir();
+    version = readFileSync(join(template, 'pglite-version'), 'utf8');
   } catch {
     return false;
   }
@@ -63,8 +88,8 @@ export async function seedFromTemplate(dir: string, templateDir = defaultTemplat
   try {
     // Asynchronous: on a busy disk the copy and its syncs take a second or more, and the gateway
     // answers its first events meanwhile.
-    await cp(join(templateDir, 'db'), copying, { recursive: true });
-    await syncTree(copying);
+    await cp(join(template, 'db'), copying, { recursive: true });
+    await ownerOnlyAndSynced(copying);
   } catch {
     // An unreadable template (or a failed copy) is only a slower start: PGlite runs initdb.
     await rm(copying, { recursive: true, force: true });
@@ -85,22 +110,29 @@ async function syncPath(path: string): Promise<void> {
   }
 }
 
-/** Syncs every file and directory under `dir`, 16 at a time (the template has about a thousand). */
-async function syncTree(dir: string): Promise<void> {
-  const paths = await listTree(dir);
+/**
+ * Gives every file under `dir` mode 0600 and every directory 0700, then syncs it, 16 at a time (the
+ * template has about a thousand).
+ */
+async function ownerOnlyAndSynced(dir: string): Promise<void> {
+  const entries = await listTree(dir);
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < paths.length) await syncPath(paths[next++]!);
+    while (next < entries.length) {
+      const { path, directory } = entries[next++]!;
+      await chmod(path, directory ? 0o700 : 0o600);
+      await syncPath(path);
+    }
   };
   await Promise.all(Array.from({ length: 16 }, lane));
 }
 
-async function listTree(dir: string): Promise<string[]> {
-  const paths = [dir];
+async function listTree(dir: string): Promise<{ path: string; directory: boolean }[]> {
+  const entries = [{ path: dir, directory: true }];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) paths.push(...(await listTree(path)));
-    else paths.push(path);
+    if (entry.isDirectory()) entries.push(...(await listTree(path)));
+    else entries.push({ path, directory: false });
   }
-  return paths;
+  return entries;
 }

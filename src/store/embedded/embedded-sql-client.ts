@@ -4,15 +4,7 @@ import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
 import { acquireLockFile } from '../../data-dir/index.js';
 import { seedFromTemplate } from './data-template.js';
-
-/**
- * PostgreSQL settings for the one backend PGlite runs. PGlite zero-fills the shared memory it
- * allocates inside its WebAssembly memory, so all of shared_buffers is resident from the start:
- * initdb's 128 MB made it most of `npm start`'s RSS. A page evicted from these buffers is still in
- * the OS page cache (PGlite reads and writes the files under `db/`), so a smaller pool costs a
- * copy, not a disk read (BENCHMARKS.md, "Embedded mode memory").
- */
-const SETTINGS = ['shared_buffers=16MB'];
+import { embeddedStartParams } from './settings.js';
 
 export interface EmbeddedSqlOptions {
   /** Sluice's data directory; the database lives in `${dataDir}/db`. */
@@ -42,7 +34,7 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
       // Match node-postgres so the store reads the same values from both: int8 as a string,
       // timestamptz as the instant it names.
       parsers: { [types.INT8]: (value: string) => value, [types.TIMESTAMPTZ]: timestamptz },
-      startParams: [...PGlite.defaultStartParams, ...SETTINGS.flatMap((setting) => ['-c', setting])],
+      startParams: embeddedStartParams(),
     });
     await db.waitReady;
     return new EmbeddedSqlClient(db, release);
