@@ -49,6 +49,9 @@ describe('replaying an accepted event before a worker archived it', { timeout: 6
 
     assert.equal((await http(`${url}/replay/${never}`, { method: 'POST' })).status, 404, 'an id never accepted is still 404');
     assert.equal((await http(`${url}/replay/${id.toUpperCase()}`, { method: 'POST' })).status, 202, 'an id in upper case is the same event');
+    const looked = await http<{ message_id: string; status: string }>(`${url}/events/${id.toUpperCase()}/status`);
+    assert.equal(looked.status, 200, 'a lookup in upper case finds the event on the stream too');
+    assert.deepEqual([looked.body.message_id, looked.body.status], [id, 'accepted']);
   });
 
   it('finds every accepted id of a large request, however many are not archived yet', async () => {

@@ -3,7 +3,7 @@ import type { BusPort, FoundMessage } from '../../bus/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { MessageStatusRecord, StorePort, StoredEvent } from '../../store/index.js';
 import { cloudEventJson, cloudEventJsonFromEnvelope } from '../cloudevent-json.js';
-import { requireUuid } from '../id-param.js';
+import { uuidParam } from '../id-param.js';
 import { fromStore } from '../store-read.js';
 import { idParamsSchema, statusSchema } from './schemas.js';
 
@@ -24,9 +24,9 @@ async function readOrDown<T>(read: () => Promise<T | null>): Promise<T | null | 
  * throws `bus_unavailable` when it cannot tell, and with the database away the answer is 503.
  * The database is read again after the bus misses: a worker may have written the event and
  * acknowledged it (so the bus no longer searches for it) between the first read and the search.
+ * `id` as `uuidParam` gives it.
  */
 async function findAccepted<T>(bus: BusPort, id: string, read: () => Promise<T | null>): Promise<{ stored: T } | { onBus: FoundMessage }> {
-  requireUuid(id);
   const first = await readOrDown(read);
   if (first !== null && first !== undefined) return { stored: first };
   const onBus = await bus.lookup(id);
@@ -39,8 +39,12 @@ async function findAccepted<T>(bus: BusPort, id: string, read: () => Promise<T |
 
 /** GET /ingest/status/{id}, GET /events/{id}/status, GET /events/{id}. */
 export function registerLookups(app: FastifyInstance, { bus, store }: LookupOptions): void {
-  const findEvent = (id: string) => findAccepted<StoredEvent>(bus, id, () => store.getEvent(id));
-  const status = async (id: string): Promise<Record<string, unknown>> => {
+  const findEvent = (given: string) => {
+    const id = uuidParam(given);
+    return findAccepted<StoredEvent>(bus, id, () => store.getEvent(id));
+  };
+  const status = async (given: string): Promise<Record<string, unknown>> => {
+    const id = uuidParam(given);
     const answer = await findAccepted<MessageStatusRecord>(bus, id, () => store.getStatus(id));
     if ('stored' in answer) {
       const value = answer.stored;

@@ -3,7 +3,7 @@ import { checkJsonBytes, eventTimeUtc, isRfc3339, typePatternProblem } from '../
 import { SluiceError } from '../../errors/index.js';
 import type { ReplaySelector, StorePort } from '../../store/index.js';
 import { requireMediaType } from '../content-type.js';
-import { requireUuid } from '../id-param.js';
+import { uuidParam } from '../id-param.js';
 import type { Replayer } from '../replayer.js';
 import { fromStore } from '../store-read.js';
 import { idParamsSchema } from './schemas.js';
@@ -43,9 +43,7 @@ export function registerReplay(app: FastifyInstance, { store, replayer }: Replay
     '/replay/:id',
     { schema: { summary: 'Re-deliver one event to the workers', tags: ['replay'], params: idParamsSchema, response: { 202: startedSchema } } },
     async (request, reply) => {
-      const id = request.params.id;
-      requireUuid(id);
-      return reply.code(202).send(await start({ ids: [id.toLowerCase()] }));
+      return reply.code(202).send(await start({ ids: [uuidParam(request.params.id)] }));
     },
   );
 
@@ -70,8 +68,7 @@ export function registerReplay(app: FastifyInstance, { store, replayer }: Replay
     '/replay/:id',
     { schema: { summary: "A replay's progress", tags: ['replay'], params: idParamsSchema } },
     async (request) => {
-      const id = request.params.id;
-      requireUuid(id, 'a replay id');
+      const id = uuidParam(request.params.id, 'a replay id');
       const replay = await fromStore(() => store.getReplay(id));
       if (replay === null) throw new SluiceError('not_found', `no replay has id ${id}`);
       return {
@@ -105,9 +102,7 @@ function parseSelector(body: unknown): ReplaySelector {
     if (b.type !== undefined || b.since !== undefined || b.until !== undefined) throw new SluiceError('invalid_body', 'give either ids, or type/since/until, not both');
     if (!Array.isArray(b.ids) || b.ids.length === 0) throw new SluiceError('invalid_body', 'ids must be a non-empty array of event ids');
     if (b.ids.length > MAX_IDS) throw new SluiceError('invalid_body', `at most ${MAX_IDS} ids per replay`);
-    for (const id of b.ids as unknown[]) requireUuid(id);
-    // Ids are stored in lower case; the same id in upper case is the same event.
-    return { ids: [...new Set((b.ids as string[]).map((id) => id.toLowerCase()))] };
+    return { ids: [...new Set((b.ids as unknown[]).map((id) => uuidParam(id)))] };
   }
   if (b.type === undefined && b.since === undefined && b.until === undefined) {
     throw new SluiceError('invalid_body', 'the body is empty; send {"ids": [...]} or {"type", "since", "until"}');

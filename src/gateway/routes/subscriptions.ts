@@ -17,7 +17,7 @@ import {
   type Subscription,
 } from '../../subscriptions/index.js';
 import { requireMediaType } from '../content-type.js';
-import { requireUuid } from '../id-param.js';
+import { uuidParam } from '../id-param.js';
 import { fromStore } from '../store-read.js';
 import { idParamsSchema } from './schemas.js';
 
@@ -293,8 +293,7 @@ export function registerSubscriptions(app: FastifyInstance, { store, bus, logger
       },
     },
     async (request) => {
-      const { id } = request.params;
-      requireUuid(id);
+      const id = uuidParam(request.params.id);
       const [attempts, subscriptions] = await Promise.all([fromStore(() => store.subscriptions.attempts([id])), fromStore(() => store.subscriptions.list())]);
       const names = new Map(subscriptions.map((s) => [s.id, s.name]));
       return { deliveries: attempts.map((a) => attemptShape(a, names.get(a.subscriptionId) ?? a.subscriptionId)) };
