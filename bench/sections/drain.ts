@@ -11,10 +11,11 @@ import { newEventId } from '../../src/envelope/index.js';
 import { copyValue } from '../../src/store/queries/copy-text.js';
 import type { BenchContext } from '../harness/context.js';
 import { log, runJson, stopProcess, waitFor } from '../harness/processes.js';
+import { cpuPerEventNote, natsServerPids, pathCpuMeter } from '../harness/path-cpu.js';
 import { findRow, ratio } from '../harness/report.js';
 import { consumerState, names, sluiceEnv, startWorker } from '../harness/servers.js';
 import { eventBody } from '../payload.js';
-import { cpuMeter, cpuSecondsMeter, findPids, peakRssMb } from '../proc.js';
+import { cpuMeter, cpuSecondsMeter, peakRssMb } from '../proc.js';
 
 const copyRow = (events: number): string => `raw COPY into sluice.events (${events} rows)`;
 const storedRowsCopyRow = (events: number): string => `raw COPY of the rows the drain stores (${events} archive rows with their bytes, ${events / 2} orders rows)`;
@@ -97,21 +98,14 @@ export async function runDrain(ctx: BenchContext): Promise<void> {
   let first: { at: number; acked: number } | undefined;
   let meter: { stop(): number } | undefined;
   // CPU of every process the drain runs on: the worker, nats-server, the worker's database backends.
-  const natsPids = findPids((c) => c.includes('nats-server') && c.includes(`-p ${nats.port} `));
-  const backendPids = async (): Promise<number[]> =>
-    (await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).map((b) => b.pid);
-  let spent: Array<readonly [string, { stop(startedSince?: readonly number[]): number }]> = [];
+  let pathCpu: Awaited<ReturnType<typeof pathCpuMeter>> | undefined;
   await waitFor(
     async () => {
       const state = await consumerState(jsm, n.stream, n.consumer);
       if (first === undefined && state.delivered > 0) {
         first = { at: performance.now(), acked: state.acked };
         meter = cpuMeter(child.pid!);
-        spent = [
-          ['worker', cpuSecondsMeter([child.pid!])],
-          ['nats-server', cpuSecondsMeter(natsPids)],
-          ['postgres', cpuSecondsMeter(await backendPids())],
-        ];
+        pathCpu = await pathCpuMeter({ worker: [child.pid!], 'nats-server': natsServerPids(nats) }, db);
       }
       return state.done && state.acked >= events;
     },
@@ -123,8 +117,7 @@ export async function runDrain(ctx: BenchContext): Promise<void> {
   const drained = events - first!.acked;
   ctx.drainRate = Math.round(drained / seconds);
   const cpu = meter!.stop();
-  const backendsAtEnd = await backendPids();
-  const perEvent = spent.map(([name, m]) => [name, Math.round((m.stop(name === 'postgres' ? backendsAtEnd : []) * 1e6) / drained)] as const);
+  const perEvent = await pathCpu!.stop(drained);
   const stored = findRow(ctx.report, storedRowsCopyRow(events));
   const rss = peakRssMb(child.pid!);
   const [counts] = await db.query<{ events: string; orders: string; statuses: string }>(
@@ -142,7 +135,7 @@ export async function runDrain(ctx: BenchContext): Promise<void> {
     note: [
       ok ? 'rows verified' : `ROWS MISSING: ${JSON.stringify(counts)}`,
       ...(stored !== undefined ? [`${ratio(ctx.drainRate, stored.eventsPerSecond)} of the raw COPY of the rows it stores`] : []),
-      `CPU µs per event: ${perEvent.map(([name, us]) => `${name} ${us}`).join(' + ')} = ${perEvent.reduce((sum, [, us]) => sum + us, 0)}`,
+      cpuPerEventNote(perEvent),
     ].join('; '),
   });
   await stopProcess(child);

@@ -17,11 +17,12 @@ import type { ChildProcess } from 'node:child_process';
 import type { BenchContext } from '../harness/context.js';
 import { freshDatabase } from '../harness/context.js';
 import { load, type LoadOptions } from '../harness/http-load.js';
+import { cpuPerEventNote, natsServerPids, pathCpuMeter } from '../harness/path-cpu.js';
 import { log, stopProcess, waitFor } from '../harness/processes.js';
 import { median, ratioVerdict, type Row } from '../harness/report.js';
 import { BATCH_CONNECTIONS, BATCH_LINES, BODY, consumerState, names, sluiceEnv, startBaseline, startGateway, startWorker } from '../harness/servers.js';
 import type { TestDatabase } from '../../test/helpers/db.js';
-import { cpuMeter, cpuSecondsMeter, findPids, peakRssMb } from '../proc.js';
+import { cpuMeter, peakRssMb } from '../proc.js';
 import { batchFile } from './batch.js';
 
 /** Connections of the single-event rounds (issue 22's comparison). */
@@ -84,7 +85,7 @@ async function startSluice(ctx: BenchContext, mode: Mode): Promise<Side> {
     startupMs: gateway.startupMs,
     persisted,
     persistedWhenAnswered: false,
-    helpers: { 'nats-server': findPids((c) => c.includes('nats-server') && c.includes(`-p ${ctx.nats.port} `)) },
+    helpers: { 'nats-server': natsServerPids(ctx.nats) },
     async reset() {
       await db.query('TRUNCATE sluice.events, sluice.message_status');
       await ctx.jsm.streams.purge(n.stream);
@@ -162,21 +163,14 @@ function watchPersisted(side: Side): { after(endedAt: number): Promise<number>; 
 async function runRound(side: Side, options: LoadOptions, eventsPerRequest: number): Promise<Round> {
   await side.reset();
   const meters = Object.entries(side.processes).map(([name, child]) => [name, cpuMeter(child.pid!)] as const);
-  // The database's backends: those connected now, and at the end those a pool opened meanwhile.
-  const backendPids = async (): Promise<number[]> =>
-    (await side.db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).map((b) => b.pid);
-  const backends = await backendPids();
-  const cpuSpent = Object.entries({ ...Object.fromEntries(Object.entries(side.processes).map(([name, child]) => [name, [child.pid!]])), ...side.helpers, postgres: backends }).map(
-    ([name, pids]) => [name, cpuSecondsMeter(pids)] as const,
-  );
+  const pathCpu = await pathCpuMeter({ ...Object.fromEntries(Object.entries(side.processes).map(([name, child]) => [name, [child.pid!]])), ...side.helpers }, side.db);
   const watch = side.persistedWhenAnswered ? undefined : watchPersisted(side);
   const r = await load(options);
   const persistedAt = watch === undefined ? r.endedAt! : await watch.after(r.endedAt!);
   watch?.stop();
   const cpu = Object.fromEntries(meters.map(([name, meter]) => [name, Math.round(meter.stop())]));
   const accepted = (r.ok ?? r.total - r.non2xx) * eventsPerRequest;
-  const backendsAtEnd = await backendPids();
-  const cpuPerEventUs = Object.fromEntries(cpuSpent.map(([name, meter]) => [name, Math.round((meter.stop(name === 'postgres' ? backendsAtEnd : []) * 1e6) / accepted)]));
+  const cpuPerEventUs = await pathCpu.stop(accepted);
   const rows = await countEvents(side.db);
   // Requests still in flight when the load stopped may be persisted without their 202 being counted: more rows is fine, fewer is not.
   if (rows < accepted) throw new Error(`${side.workload}: ${rows} rows for ${accepted} accepted events`);
@@ -201,7 +195,7 @@ function sideRow(side: Side, baseline?: string): Row {
       `median of ${side.rounds.length} rounds: ${side.rounds.map((r) => Math.round(r.rate)).join(', ')}; ` +
       `median round: ${m.accepted} accepted at ${Math.round(m.httpRate)}/s, last persisted ${m.tailSeconds.toFixed(1)} s after the load; ` +
       `CPU: ${Object.entries(m.cpu).map(([name, c]) => `${name} ${c}`).join(' + ')}; ` +
-      `CPU µs per event: ${Object.entries(m.cpuPerEventUs).map(([name, us]) => `${name} ${us}`).join(' + ')} = ${Object.values(m.cpuPerEventUs).reduce((a, b) => a + b, 0)}`,
+      cpuPerEventNote(m.cpuPerEventUs),
   };
 }
 
