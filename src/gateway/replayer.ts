@@ -84,14 +84,22 @@ export class Replayer {
     if (ids.length === 0) return [];
     const found: FoundMessage[] = [];
     let next = 0;
+    // Past the deadline the lanes take no further id: only the lookups in flight outlive a 503.
+    let expired = false;
     const lane = async (): Promise<void> => {
-      while (next < ids.length) {
+      while (next < ids.length && !expired) {
         const message = await this.bus.lookup(ids[next++]!);
         if (message !== null) found.push(message);
       }
     };
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STREAM_LOOKUP_DEADLINE_MS)));
+    const late = new Promise<'late'>(
+      (resolve) =>
+        (timer = setTimeout(() => {
+          expired = true;
+          resolve('late');
+        }, STREAM_LOOKUP_DEADLINE_MS)),
+    );
     try {
       const lanes = Promise.all(Array.from({ length: Math.min(STREAM_LOOKUPS_AT_ONCE, ids.length) }, lane));
       if ((await Promise.race([lanes, late])) === 'late') {
