@@ -20,8 +20,10 @@ export interface SluiceMetrics {
   readonly consumerAckPending: Gauge<'stream' | 'consumer'>;
   /** 1 while this process reaches the database, 0 while it does not. */
   readonly databaseUp: Gauge;
-  /** Requests made with a key, by the key's name (never the key), route and status. */
+  /** Requests made with a key, by the key's name (never the key), route and status; counted by `countKeyRequest`. */
   readonly keyRequests: Counter<'key' | 'route' | 'status'>;
+  /** Counts one request in `keyRequests`, at a fraction of `keyRequests.inc`'s cost (it runs on every keyed request). */
+  countKeyRequest(key: string, route: string, status: number): void;
   /** Delivery attempts to subscriptions' endpoints; `outcome`: delivered, retry, failed. */
   readonly deliveries: Counter<'subscription' | 'outcome'>;
   readonly deliveryDuration: Histogram<'subscription'>;
@@ -32,6 +34,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
   const registers = [registry];
+  const keyRequests = keyRequestCounter(registers);
   return {
     registry,
     eventsAccepted: new Counter({ name: 'sluice_events_accepted_total', help: 'Events stored on the bus and answered 202', labelNames: ['endpoint'], registers }),
@@ -60,7 +63,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
     consumerPending: new Gauge({ name: 'sluice_consumer_pending_messages', help: 'Messages not yet delivered (JetStream num_pending)', labelNames: ['stream', 'consumer'], registers }),
     consumerAckPending: new Gauge({ name: 'sluice_consumer_ack_pending_messages', help: 'Messages delivered, not yet acknowledged (num_ack_pending)', labelNames: ['stream', 'consumer'], registers }),
     databaseUp: new Gauge({ name: 'sluice_database_up', help: '1 while this process reaches the database, 0 while it does not', registers }),
-    keyRequests: new Counter({ name: 'sluice_key_requests_total', help: 'Requests made with an API key, by key name, route and status', labelNames: ['key', 'route', 'status'], registers }),
+    keyRequests: keyRequests.counter,
+    countKeyRequest: keyRequests.count,
     deliveries: new Counter({ name: 'sluice_deliveries_total', help: 'Delivery attempts to subscriptions, by outcome (delivered, retry, failed)', labelNames: ['subscription', 'outcome'], registers }),
     deliveryDuration: new Histogram({
       name: 'sluice_delivery_duration_seconds',
@@ -76,4 +80,41 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Sluic
       registers,
     }),
   };
+}
+
+/**
+ * `sluice_key_requests_total`, whose counts wait in nested Maps and reach the counter when it
+ * is read (a scrape, or `get()`). prom-client's `inc(labels)` builds a label string and checks
+ * every label on each call, 0.3 µs, and the `inc` of `labels()` does the same; three Map
+ * lookups take 0.02 µs and build nothing.
+ */
+function keyRequestCounter(registers: Registry[]): { counter: Counter<'key' | 'route' | 'status'>; count: (key: string, route: string, status: number) => void } {
+  const waiting = new Map<string, Map<string, Map<number, { n: number }>>>();
+  const counter = new Counter({
+    name: 'sluice_key_requests_total',
+    help: 'Requests made with an API key, by key name, route and status',
+    labelNames: ['key', 'route', 'status'],
+    registers,
+    collect() {
+      for (const [key, routes] of waiting) {
+        for (const [route, statuses] of routes) {
+          for (const [status, tally] of statuses) {
+            if (tally.n === 0) continue;
+            this.inc({ key, route, status: String(status) }, tally.n);
+            tally.n = 0;
+          }
+        }
+      }
+    },
+  });
+  const count = (key: string, route: string, status: number): void => {
+    let routes = waiting.get(key);
+    if (routes === undefined) waiting.set(key, (routes = new Map()));
+    let statuses = routes.get(route);
+    if (statuses === undefined) routes.set(route, (statuses = new Map()));
+    const tally = statuses.get(status);
+    if (tally === undefined) statuses.set(status, { n: 1 });
+    else tally.n++;
+  };
+  return { counter, count };
 }

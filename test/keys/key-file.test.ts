@@ -88,6 +88,42 @@ describe('key ring', () => {
     assert.equal(ring.find(''), undefined);
   });
 
+  it('finds a key by its Authorization header, the scheme in any case', () => {
+    const ring = KeyRing.fromEnvironment(['env-key']);
+    ring.replaceFileKeys(parseKeysFile(FILE, 'keys.yaml'));
+    for (let i = 0; i < 2; i++) {
+      assert.equal(ring.findByHeader('Bearer shop-key')?.name, 'web-shop');
+      assert.equal(ring.findByHeader('bearer  shop-key ')?.name, 'web-shop');
+      assert.equal(ring.findByHeader('Bearer env-key')?.name, 'SLUICE_API_KEYS#1');
+      assert.equal(ring.findByHeader('Bearer other-key'), undefined);
+      assert.equal(ring.findByHeader('Basic shop-key'), undefined);
+      assert.equal(ring.findByHeader('shop-key'), undefined);
+      assert.equal(ring.findByHeader('Bearer '), undefined);
+    }
+  });
+
+  it('forgets headers found before a reload: removed keys stop, changed keys change', () => {
+    const ring = KeyRing.fromEnvironment(['env-key']);
+    const file = (scopes: string) => parseKeysFile(`keys:\n  - name: a\n    hash: ${hash('a-key')}\n    scopes: [${scopes}]\n`, 'k.yaml');
+    ring.replaceFileKeys(file('ingest'));
+    assert.deepEqual([...ring.findByHeader('Bearer a-key')!.scopes], ['ingest']);
+    ring.replaceFileKeys(file('read'));
+    assert.deepEqual([...ring.findByHeader('Bearer a-key')!.scopes], ['read']);
+    assert.equal(ring.findByHeader('Bearer env-key')?.name, 'SLUICE_API_KEYS#1');
+    ring.replaceFileKeys([]);
+    assert.equal(ring.findByHeader('Bearer a-key'), undefined);
+    assert.equal(ring.findByHeader('Bearer env-key')?.name, 'SLUICE_API_KEYS#1', 'keys of SLUICE_API_KEYS stay');
+  });
+
+  it('finds keys by header however many different headers come', () => {
+    const ring = new KeyRing();
+    ring.replaceFileKeys(parseKeysFile(FILE, 'keys.yaml'));
+    // More variants of a valid header than the ring remembers, then the first ones again.
+    const variants = Array.from({ length: 2500 }, (_, i) => `${i % 2 === 0 ? 'Bearer' : 'bEARER'} shop-key${' '.repeat(i)}`);
+    for (const header of [...variants, ...variants.slice(0, 10)]) assert.equal(ring.findByHeader(header)?.name, 'web-shop', JSON.stringify(header));
+    assert.equal(ring.findByHeader('Bearer shop-kez'), undefined);
+  });
+
   it('matches types with NATS wildcards', () => {
     const [shop] = parseKeysFile(FILE, 'keys.yaml');
     assert.ok(keyAllowsType(shop!, 'order.created'));

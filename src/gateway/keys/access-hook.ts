@@ -5,8 +5,8 @@ import type { Logger } from '../../log/index.js';
 import type { SluiceMetrics } from '../../metrics/index.js';
 import { sendError } from '../error-reply.js';
 import type { ApiKey } from './key-file.js';
-import { keyAllowsType, type KeyRing } from './key-ring.js';
-import { ANY_KEY_ROUTES, isIngestRoute, scopeFor } from './route-scopes.js';
+import { bearerKey, keyAllowsType, type KeyRing } from './key-ring.js';
+import { isAnyKeyRoute, isIngestRoute, scopeFor } from './route-scopes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,15 +38,14 @@ export function accessHook(ring: KeyRing) {
       if (method === 'OPTIONS' && route !== undefined) return done();
     }
     const header = request.headers.authorization;
-    const given = header !== undefined && header.length > 7 && header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : undefined;
-    const key = given === undefined ? undefined : ring.find(given);
+    const key = header === undefined ? undefined : ring.findByHeader(header);
     if (key === undefined) {
+      const given = header === undefined ? undefined : bearerKey(header);
       void sendError(reply, new SluiceError('unauthorized', given === undefined ? 'this API needs a key: send Authorization: Bearer KEY' : 'the API key is not valid'));
       return;
     }
     request.apiKey = key;
-    const routeKey = `${method} ${route}`;
-    if (!ANY_KEY_ROUTES.has(routeKey)) {
+    if (!isAnyKeyRoute(method, route)) {
       const scope = scopeFor(method, route);
       if (!key.scopes.has(scope)) {
         void sendError(reply, new SluiceError('forbidden', `key ${key.name} lacks the "${scope}" scope that ${method} ${route ?? request.url.split('?', 1)[0]!.slice(0, 100)} needs`));
@@ -88,7 +87,7 @@ export function keyUsageHook(metrics: SluiceMetrics, logger: Logger) {
     const key = request.apiKey;
     if (key !== null) {
       const route = request.routeOptions.url ?? 'unmatched';
-      metrics.keyRequests.inc({ key: key.name, route, status: String(reply.statusCode) });
+      metrics.countKeyRequest(key.name, route, reply.statusCode);
       const method = request.method;
       if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
         const scope = scopeFor(method, route);

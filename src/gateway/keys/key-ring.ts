@@ -3,6 +3,9 @@ import type { ApiKey } from './key-file.js';
 import { SCOPES } from './scopes.js';
 import { TokenBucket } from './token-bucket.js';
 
+/** Most `Authorization` headers the ring remembers the key of (see `findByHeader`). */
+const REMEMBERED_HEADERS = 1000;
+
 /** SHA-256 of a key as given, the form the keys file stores. */
 export function keyDigest(key: string): Buffer {
   return createHash('sha256').update(key).digest();
@@ -19,6 +22,8 @@ export class KeyRing {
   /** Every key by the hex SHA-256 of its text. */
   private byHash: ReadonlyMap<string, ApiKey>;
   private readonly buckets = new Map<string, TokenBucket>();
+  /** The key of each `Authorization` header recently found valid, exactly as sent; emptied by every reload. */
+  private readonly byHeader = new Map<string, ApiKey>();
 
   constructor(private readonly envKeys: readonly ApiKey[] = []) {
     this.byHash = byHash(envKeys);
@@ -33,6 +38,8 @@ export class KeyRing {
   replaceFileKeys(keys: readonly ApiKey[]): void {
     this.fileKeys = keys;
     this.byHash = byHash([...this.envKeys, ...keys]);
+    // A removed or changed key must stop working at once: forget every header found before.
+    this.byHeader.clear();
     const limits = new Map(keys.map((k) => [k.name, k]));
     for (const [name, bucket] of this.buckets) {
       const key = limits.get(name);
@@ -55,6 +62,29 @@ export class KeyRing {
     return this.byHash.get(hash('sha256', given));
   }
 
+  /**
+   * The key of an `Authorization: Bearer KEY` header, or undefined (no bearer key, or not a
+   * valid one). A client sends the same header with every request, so the key of a valid
+   * header is remembered by the header's exact text: a Map lookup (0.05 µs) instead of the
+   * SHA-256 (0.5-1.5 µs under load) and the header's parsing. Only valid headers are
+   * remembered, so unknown keys cannot fill the Map; at most REMEMBERED_HEADERS are (the
+   * oldest goes first), for a client that varies the header. The lookup hashes the text with
+   * V8's per-process seeded string hash and compares it only with a remembered header of the
+   * same hash, so its timing tells nothing about a key either. This holds the text of keys in
+   * use in memory, as each request's headers are anyway.
+   */
+  findByHeader(header: string): ApiKey | undefined {
+    const known = this.byHeader.get(header);
+    if (known !== undefined) return known;
+    const given = bearerKey(header);
+    const key = given === undefined ? undefined : this.find(given);
+    if (key !== undefined) {
+      if (this.byHeader.size >= REMEMBERED_HEADERS) this.byHeader.delete(this.byHeader.keys().next().value!);
+      this.byHeader.set(header, key);
+    }
+    return key;
+  }
+
   /** Milliseconds until the key may send again; 0: it may now (a token was taken). */
   takeToken(key: ApiKey, nowMs: number): number {
     if (key.ratePerSecond === null || key.burst === null) return 0;
@@ -65,6 +95,11 @@ export class KeyRing {
     }
     return bucket.take(nowMs);
   }
+}
+
+/** The key of an `Authorization: Bearer KEY` header (the scheme in any case), or undefined for another header. */
+export function bearerKey(header: string): string | undefined {
+  return header.length > 7 && header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : undefined;
 }
 
 function byHash(keys: readonly ApiKey[]): Map<string, ApiKey> {
