@@ -61,7 +61,7 @@ describe('looking up an id when the workers have acknowledged everything', () =>
     assert.equal(r.status, 202);
     await eventually(async () => ((await http<{ status: string }>(`${p.url}/ingest/status/${r.body.id}`)).body.status === 'persisted' ? true : undefined));
     const questions: string[] = [];
-    const listener = nc.subscribe(`_SLUICE.${p.names.stream}.lookup`, { callback: (_error, msg) => questions.push(msg.string()) });
+    const listener = nc.subscribe(`_SLUICE.${p.names.stream}.lookup`, { callback: (_error, msg) => void questions.push(msg.string()) });
     await nc.flush();
     // A key-derived id (UUIDv5) and a time-ordered one: neither is on the stream above the floor.
     for (const id of ['8e0d3a7c-2b1f-5c3e-9a4d-1f2e3d4c5b6a', '0190a8f0-0000-7000-8000-000000000002']) {
