@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runServices, type Services } from '../../src/cli/run-services.js';
 import { silentLogger } from '../../src/log/index.js';
-import { http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { SHARED_NATS_URL } from '../../test/helpers/nats.js';
+import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 
 describe('looking up an event no worker has archived yet', () => {
   let a: TestPipeline;
@@ -34,5 +36,40 @@ describe('looking up an event no worker has archived yet', () => {
     }
     const missing = await http(`${b.address!}/ingest/status/0190a8f0-0000-7000-8000-000000000001`);
     assert.equal(missing.status, 404);
+    // A time-ordered id from the year 10889 (no message was stored then) and one from 1970.
+    for (const id of ['ffffffe4-b044-71bf-9d1b-500700000010', '00000000-0001-7000-8000-000000000001']) {
+      assert.equal((await http(`${a.url}/ingest/status/${id}`)).status, 404, id);
+      assert.equal((await http(`${a.url}/replay/${id}`, { method: 'POST' })).status, 404, id);
+    }
+  });
+});
+
+describe('looking up an id when the workers have acknowledged everything', () => {
+  let p: TestPipeline;
+  let nc: NatsConnection;
+  before(async () => {
+    p = await startTestPipeline();
+    nc = await connect({ servers: SHARED_NATS_URL });
+  });
+  after(async () => {
+    await nc?.close();
+    await p?.stop();
+  });
+
+  it('answers 404 for an id never accepted without asking the other gateways', async () => {
+    const r = await http<{ id: string }>(`${p.url}/events/order.created`, { body: { order_id: 'o-1' } });
+    assert.equal(r.status, 202);
+    await eventually(async () => ((await http<{ status: string }>(`${p.url}/ingest/status/${r.body.id}`)).body.status === 'persisted' ? true : undefined));
+    const questions: string[] = [];
+    const listener = nc.subscribe(`_SLUICE.${p.names.stream}.lookup`, { callback: (_error, msg) => void questions.push(msg.string()) });
+    await nc.flush();
+    // A key-derived id (UUIDv5) and a time-ordered one: neither is on the stream above the floor.
+    for (const id of ['8e0d3a7c-2b1f-5c3e-9a4d-1f2e3d4c5b6a', '0190a8f0-0000-7000-8000-000000000002']) {
+      assert.equal((await http(`${p.url}/ingest/status/${id}`)).status, 404);
+      assert.equal((await http(`${p.url}/replay/${id}`, { method: 'POST' })).status, 404);
+    }
+    await nc.flush();
+    listener.unsubscribe();
+    assert.deepEqual(questions, [], 'no gateway was asked: nothing unacknowledged can hold these ids');
   });
 });

@@ -4,18 +4,24 @@ import { SluiceError } from '../../errors/index.js';
 import type { FoundMessage } from '../port.js';
 import { RecentIds } from '../recent-ids.js';
 import { readStoredMessage, type StreamPlace } from './message-reading.js';
-import type { StreamSearch } from './stream-search.js';
+import { PULL_SIZE, type StreamSearch } from './stream-search.js';
 
 /** Ids remembered with their sequence, newest kept: about a minute of a busy gateway's events. */
 const RECENT_IDS = 200_000;
+/**
+ * Unacknowledged messages searched without first asking the other gateways: one pull of
+ * headers, quicker than waiting out the question's timeout when no gateway knows the id.
+ */
+const SEARCH_WITHOUT_ASKING = PULL_SIZE;
 /** How long to wait for another gateway to say it issued an id. */
 const LOOKUP_TIMEOUT_MS = 300;
 
 /**
  * Finds an accepted event by id: this gateway's memory of the ids it issued first (no request
- * at all), then the other gateways' (one request on `_SLUICE.{stream}.lookup`), then a search of
- * the stream above the workers' floor, so an event is found whatever the workers' lag and
- * however often gateways restarted.
+ * at all), then a search of the stream above the workers' floor, so an event is found whatever
+ * the workers' lag and however often gateways restarted. Before searching a long range, the
+ * other gateways are asked (one request on `_SLUICE.{stream}.lookup`); with nothing above the
+ * floor, the answer is at once "not on the stream".
  */
 export class EventLookup {
   private readonly recent = new RecentIds(RECENT_IDS);
@@ -47,12 +53,23 @@ export class EventLookup {
   }
 
   async find(id: string): Promise<FoundMessage | null> {
-    const known = this.recent.seqOf(id) ?? this.search.remembered(id) ?? (await this.askOtherGateways(id));
-    if (known !== undefined) {
-      const found = await this.messageAt(known, id);
+    const remembered = this.recent.seqOf(id) ?? this.search.remembered(id);
+    if (remembered !== undefined) {
+      const found = await this.messageAt(remembered, id);
       if (found !== null) return found;
     }
-    const seq = await this.search.find(id);
+    const range = await this.search.unacknowledged();
+    // Nothing unacknowledged: the event is in the database, or was never accepted.
+    if (range.lastSeq <= range.floor) return null;
+    // A short range is searched at once; before a long one, the gateway that issued the id may know where it is.
+    if (range.lastSeq - range.floor > SEARCH_WITHOUT_ASKING) {
+      const told = await this.askOtherGateways(id);
+      if (told !== undefined) {
+        const found = await this.messageAt(told, id);
+        if (found !== null) return found;
+      }
+    }
+    const seq = await this.search.find(id, range);
     return seq === null ? null : this.messageAt(seq, id);
   }
 

@@ -242,6 +242,7 @@ class JetStreamBus implements BusPort {
       stream: streams.stream,
       filterSubject: `${streams.subjectPrefix}.>`,
       start: { seq: Math.max(1, fromSeq) },
+      endSeq: toSeq,
       headersOnly: false,
       pageSize,
       timeoutMs: this.options.publishTimeoutMs,

@@ -5,6 +5,11 @@ export interface StreamReadOptions {
   readonly filterSubject: string;
   /** Where to start: a stream sequence, or the first message stored at or after a time (ms). */
   readonly start: { readonly seq: number } | { readonly time: number };
+  /**
+   * The last sequence wanted: the read ends on reaching it, without waiting for the server to
+   * say that nothing more is pending (messages stored meanwhile would keep a pull open).
+   */
+  readonly endSeq: number;
   /** Headers only (the server sends each payload's size instead of the payload). */
   readonly headersOnly: boolean;
   readonly pageSize: number;
@@ -14,8 +19,8 @@ export interface StreamReadOptions {
 
 /**
  * Reads a stream from a start point through a short-lived consumer that takes no acks (it
- * changes no one's progress), one pull at a time; ends at the last message stored when the
- * read began or soon after. Breaking out of the loop removes the consumer. A pull that brings
+ * changes no one's progress), one pull at a time; ends at `endSeq`, or at the last message
+ * stored when that comes first. Breaking out of the loop removes the consumer. A pull that brings
  * nothing while messages remain throws: the server could not be read.
  */
 export async function* readStream(js: JetStreamClient, jsm: JetStreamManager, options: StreamReadOptions): AsyncGenerator<JsMsg[]> {
@@ -39,7 +44,7 @@ export async function* readStream(js: JetStreamClient, jsm: JetStreamManager, op
       let atEnd = false;
       for await (const m of await reader.fetch({ max_messages: options.pageSize, expires: options.timeoutMs })) {
         page.push(m);
-        if (m.info.pending === 0) {
+        if (m.seq >= options.endSeq || m.info.pending === 0) {
           atEnd = true;
           break;
         }

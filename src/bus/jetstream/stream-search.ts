@@ -6,6 +6,14 @@ import { storedMessageId } from './raw-message.js';
 import { readStream } from './stream-reader.js';
 import { HEADER, rawHeaderBlock } from './wire.js';
 
+/** The stream's messages above the workers' acknowledgement floor, up to the last one stored. */
+export interface UnacknowledgedRange {
+  readonly floor: number;
+  readonly lastSeq: number;
+  /** When the last message was stored (ms). */
+  readonly lastTime: number;
+}
+
 export interface StreamSearchSettings {
   readonly stream: string;
   readonly subjectPrefix: string;
@@ -26,7 +34,7 @@ export interface StreamSearchSettings {
  */
 const CLOCK_SKEW_MS = [2_000, 30_000] as const;
 /** Messages asked for in one pull. */
-const PULL_SIZE = 10_000;
+export const PULL_SIZE = 10_000;
 /** Searches running at once per process; more wait their turn (each one reads headers from the server). */
 const MAX_RUNNING = 2;
 /** Lookups waiting for a search; past this a lookup answers "cannot tell now" at once. */
@@ -60,17 +68,27 @@ export class StreamSearch {
     return this.seen?.seqOf(id);
   }
 
-  /** The stream sequence of the message carrying event `id` above the floor, or null when the stream has none. */
-  async find(id: string): Promise<number | null> {
+  /**
+   * The messages the workers have not acknowledged: above `floor`, up to `lastSeq`. Every 202'd
+   * event that is not in the database is among them; when there are none, no search is needed.
+   */
+  async unacknowledged(): Promise<UnacknowledgedRange> {
+    const { stream, consumer } = this.settings;
+    try {
+      const [floor, info] = await Promise.all([this.ackFloor(stream, consumer), this.jsm.streams.info(stream)]);
+      return { floor, lastSeq: info.state.last_seq, lastTime: Date.parse(info.state.last_ts) };
+    } catch (error) {
+      throw unreadable(`the stream ${stream} could not be read`, error);
+    }
+  }
+
+  /** The stream sequence of the message carrying event `id` within `range`, or null when the stream has none there. */
+  async find(id: string, range: UnacknowledgedRange): Promise<number | null> {
     await this.turn();
     try {
-      return await this.search(id);
+      return await this.search(id, range);
     } catch (error) {
-      if (error instanceof SluiceError) throw error;
-      throw new SluiceError('bus_unavailable', `the stream could not be searched for ${id} (${(error as Error).message}); retry shortly`, {
-        cause: error,
-        retryAfterSeconds: 1,
-      });
+      throw unreadable(`the stream could not be searched for ${id}`, error);
     } finally {
       this.running--;
       this.waiting.shift()?.();
@@ -89,14 +107,14 @@ export class StreamSearch {
     this.running++;
   }
 
-  private async search(id: string): Promise<number | null> {
-    const { stream, consumer } = this.settings;
-    const floor = await this.ackFloor(stream, consumer);
-    const lastSeq = (await this.jsm.streams.info(stream)).state.last_seq;
+  private async search(id: string, { floor, lastSeq, lastTime }: UnacknowledgedRange): Promise<number | null> {
     if (lastSeq <= floor) return null;
     const issuedAt = uuidV7Time(id);
     if (issuedAt === undefined) return this.read(id, { seq: floor + 1 }, lastSeq, Infinity);
     for (const skew of CLOCK_SKEW_MS) {
+      // No message was stored after the last one: an id whose time is later than that (a clock
+      // far ahead, or a made-up id from the year 10000) is not in this window.
+      if (issuedAt - skew > lastTime) continue;
       const found = await this.read(id, await this.startNear(issuedAt - skew, floor), lastSeq, issuedAt + skew + this.publishTimeoutMs);
       if (found !== null) return found;
     }
@@ -108,7 +126,7 @@ export class StreamSearch {
     const { stream, subjectPrefix, timeoutMs } = this.settings;
     const seen = (this.seen ??= new RecentIds(SEEN_IDS));
     let found: number | null = null;
-    const pages = readStream(this.js, this.jsm, { stream, filterSubject: `${subjectPrefix}.>`, start, headersOnly: true, pageSize: PULL_SIZE, timeoutMs });
+    const pages = readStream(this.js, this.jsm, { stream, filterSubject: `${subjectPrefix}.>`, start, endSeq: lastSeq, headersOnly: true, pageSize: PULL_SIZE, timeoutMs });
     for await (const page of pages) {
       // The whole pull is read (it has arrived anyway): its ids are remembered for the next lookups.
       let done = false;
@@ -139,6 +157,12 @@ export class StreamSearch {
     const first = await this.jsm.streams.getMessage(this.settings.stream, { seq: floor + 1 });
     return first !== null && first.time.getTime() >= time ? { seq: floor + 1 } : { time };
   }
+}
+
+/** A SluiceError as it is, any other failure as `bus_unavailable`: never "not there" when the stream could not be read. */
+function unreadable(what: string, error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('bus_unavailable', `${what} (${(error as Error).message}); retry shortly`, { cause: error, retryAfterSeconds: 1 });
 }
 
 /** The event id a stored message carries: its `ce-id`, or the id the worker gives a raw NATS publish. */
