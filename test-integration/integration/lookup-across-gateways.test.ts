@@ -42,6 +42,24 @@ describe('looking up an event no worker has archived yet', () => {
       assert.equal((await http(`${a.url}/replay/${id}`, { method: 'POST' })).status, 404, id);
     }
   });
+
+  it('finds an event from any gateway when the issuing gateway runs 45 s ahead of the NATS server', async () => {
+    const realNow = Date.now;
+    Date.now = () => realNow() + 45_000;
+    let r;
+    try {
+      r = await http<{ id: string }>(`${a.url}/events/order.created`, { body: { order_id: 'o-skew' } });
+    } finally {
+      Date.now = realNow;
+    }
+    assert.equal(r.status, 202);
+    for (const url of [a.url, b.address!]) {
+      assert.equal((await http(`${url}/ingest/status/${r.body.id}`)).status, 200, url);
+    }
+    const replay = await http<{ matched: number; unknown: string[] }>(`${b.address!}/replay/${r.body.id}`, { method: 'POST' });
+    assert.equal(replay.status, 202);
+    assert.deepEqual(replay.body.unknown ?? [], []);
+  });
 });
 
 describe('looking up an id when the workers have acknowledged everything', () => {

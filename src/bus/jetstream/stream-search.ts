@@ -110,7 +110,8 @@ export class StreamSearch {
   private async search(id: string, { floor, lastSeq, lastTime }: UnacknowledgedRange): Promise<number | null> {
     if (lastSeq <= floor) return null;
     const issuedAt = uuidV7Time(id);
-    if (issuedAt === undefined) return this.read(id, { seq: floor + 1 }, lastSeq, Infinity);
+    // One pull holds the whole range: read it all, whatever time the id carries (a clock ahead of the server's).
+    if (issuedAt === undefined || lastSeq - floor <= PULL_SIZE) return this.read(id, { seq: floor + 1 }, lastSeq, Infinity);
     for (const skew of CLOCK_SKEW_MS) {
       // No message was stored after the last one: an id whose time is later than that (a clock
       // far ahead, or a made-up id from the year 10000) is not in this window.
