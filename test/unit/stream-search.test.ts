@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { v7 as uuidV7 } from 'uuid';
-import { uuidV7Time } from '../../src/bus/jetstream/stream-search.js';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { StreamSearch, uuidV7Time } from '../../src/bus/jetstream/stream-search.js';
 import { idFromIdempotencyKey, newEventId } from '../../src/envelope/index.js';
 
 describe('the time a UUIDv7 event id carries', () => {
@@ -16,5 +17,61 @@ describe('the time a UUIDv7 event id carries', () => {
   it('is unknown for ids derived from a key and for other versions', () => {
     assert.equal(uuidV7Time(idFromIdempotencyKey('order.created', 'k-1')), undefined);
     assert.equal(uuidV7Time('0b6f7c4e-2a91-4c3e-9d0f-6a2b8e1f4c55'), undefined);
+  });
+});
+
+/** A JetStream manager whose consumer and stream info answer when told (with the state when asked), counting the requests. */
+function pausedManager() {
+  const waiting: Array<() => void> = [];
+  let lastSeq = 10;
+  const answer = <T>(value: T): Promise<T> => new Promise((resolve) => waiting.push(() => resolve(value)));
+  const jsm = {
+    consumers: { info: () => answer({ ack_floor: { stream_seq: 4 } }) },
+    streams: { info: () => answer({ state: { last_seq: lastSeq, last_ts: new Date(0).toISOString() } }) },
+  };
+  return {
+    jsm: jsm as unknown as JetStreamManager,
+    requests: () => waiting.length,
+    store: () => void lastSeq++,
+    answerAll: async () => {
+      for (const run of waiting.splice(0)) run();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+describe('the unacknowledged range a lookup reads', () => {
+  const settings = { stream: 'S', subjectPrefix: 'p', consumer: 'c', timeoutMs: 1000 };
+
+  it('is read again, once, for all the lookups that came while a read was under way', async () => {
+    const server = pausedManager();
+    const search = new StreamSearch({} as JetStreamClient, server.jsm, settings, 1000);
+    const first = search.unacknowledged();
+    assert.equal(server.requests(), 2, 'one consumer info and one stream info');
+    // An event stored while that read is under way: a lookup after it must not get the older read.
+    server.store();
+    const later = Array.from({ length: 100 }, () => search.unacknowledged());
+    assert.equal(server.requests(), 2, 'the later lookups wait for the read under way to end');
+    await server.answerAll();
+    assert.deepEqual([(await first).floor, (await first).lastSeq], [4, 10]);
+    assert.equal(server.requests(), 2, 'then one more read starts, for all 100 later lookups');
+    await server.answerAll();
+    for (const range of await Promise.all(later)) assert.deepEqual([range.floor, range.lastSeq], [4, 11]);
+    const alone = search.unacknowledged();
+    assert.equal(server.requests(), 2, 'a lookup after both reads starts its own');
+    await server.answerAll();
+    assert.equal((await alone).lastSeq, 11);
+  });
+
+  it('answers bus_unavailable when the server cannot be read, and reads again for the next lookup', async () => {
+    let requests = 0;
+    const jsm = {
+      consumers: { info: () => (requests++, Promise.reject(new Error('timeout'))) },
+      streams: { info: () => (requests++, Promise.resolve({ state: { last_seq: 3, last_ts: new Date(0).toISOString() } })) },
+    } as unknown as JetStreamManager;
+    const search = new StreamSearch({} as JetStreamClient, jsm, settings, 1000);
+    await assert.rejects(search.unacknowledged(), (error: { code?: string }) => error.code === 'bus_unavailable');
+    await assert.rejects(search.unacknowledged(), (error: { code?: string }) => error.code === 'bus_unavailable');
+    assert.equal(requests, 4, 'no failed read is kept');
   });
 });

@@ -55,6 +55,9 @@ export class StreamSearch {
   private seen: RecentIds | undefined;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  /** The read of the unacknowledged range under way, and the one that starts after it. */
+  private rangeRead: Promise<UnacknowledgedRange> | undefined;
+  private nextRangeRead: Promise<UnacknowledgedRange> | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -71,15 +74,33 @@ export class StreamSearch {
   /**
    * The messages the workers have not acknowledged: above `floor`, up to `lastSeq`. Every 202'd
    * event that is not in the database is among them; when there are none, no search is needed.
+   * Lookups at the same time share reads (two JetStream API requests each), so a flood of
+   * unknown ids costs two requests per round trip, not per id. A read already under way may have
+   * begun before the caller's event was stored: the caller waits for the next one instead.
    */
-  async unacknowledged(): Promise<UnacknowledgedRange> {
+  unacknowledged(): Promise<UnacknowledgedRange> {
+    if (this.rangeRead === undefined) return this.readRange();
+    const ignore = (): void => undefined;
+    return (this.nextRangeRead ??= this.rangeRead.then(ignore, ignore).then(() => {
+      this.nextRangeRead = undefined;
+      return this.readRange();
+    }));
+  }
+
+  private readRange(): Promise<UnacknowledgedRange> {
     const { stream, consumer } = this.settings;
-    try {
-      const [floor, info] = await Promise.all([this.ackFloor(stream, consumer), this.jsm.streams.info(stream)]);
-      return { floor, lastSeq: info.state.last_seq, lastTime: Date.parse(info.state.last_ts) };
-    } catch (error) {
-      throw unreadable(`the stream ${stream} could not be read`, error);
-    }
+    const read = Promise.all([this.ackFloor(stream, consumer), this.jsm.streams.info(stream)]).then(
+      ([floor, info]) => ({ floor, lastSeq: info.state.last_seq, lastTime: Date.parse(info.state.last_ts) }),
+      (error: unknown) => {
+        throw unreadable(`the stream ${stream} could not be read`, error);
+      },
+    );
+    this.rangeRead = read;
+    const done = (): void => {
+      if (this.rangeRead === read) this.rangeRead = undefined;
+    };
+    read.then(done, done);
+    return read;
   }
 
   /** The stream sequence of the message carrying event `id` within `range`, or null when the stream has none there. */
