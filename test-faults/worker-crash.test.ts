@@ -14,21 +14,32 @@ test('a worker killed with SIGKILL mid-batch has its batch redelivered to the ot
   const workerEnv = (metricsPort: number) => s.env({ SLUICE_ACK_WAIT: '3s', SLUICE_WORKER_BATCH: '50', METRICS_PORT: String(metricsPort) });
   const survivorPort = await s.freePort();
   const survivor = s.track(await startSluice('worker', { name: 'worker 1', env: workerEnv(survivorPort) }));
-  const victim = s.track(await startSluice('worker', { name: 'worker 2', env: workerEnv(await s.freePort()) }));
   const gateway = s.track(await startSluice('gateway', { name: 'gateway', port: await s.freePort(), env: s.env() }));
 
-  const load = startLoad('wkkill', { url: () => gateway.url, clients: 3, eventsPerClient: 700, pauseMs: 1 });
-  await load.ackedAtLeast(600);
-  await victim.kill('SIGKILL');
-  // JetStream counts the pending messages it has redelivered until they are acked: watch it while the dead worker's messages come back.
+  const load = startLoad('wkkill', { url: () => gateway.url, clients: 3, eventsPerClient: 2000, pauseMs: 1 });
+  // A worker holds messages only while a batch of its own is out. So the victim is first stopped
+  // (SIGSTOP): what it was handed, or is handed from then on, waits for its acks; then it is killed.
+  // Should it still have held none, nothing is redelivered, and another worker is started and
+  // killed (at most three).
   let redelivered = 0;
   let ackPendingAtKill = -1;
-  const watchUntil = Date.now() + 8000;
-  while (Date.now() < watchUntil) {
-    const info = await s.consumerInfo();
-    if (ackPendingAtKill < 0) ackPendingAtKill = info.num_ack_pending;
-    redelivered = Math.max(redelivered, info.num_redelivered);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  let kills = 0;
+  while (redelivered === 0 && kills < 3) {
+    const victim = s.track(await startSluice('worker', { name: `worker ${kills + 2}`, env: workerEnv(await s.freePort()) }));
+    await load.ackedAtLeast(load.acked.size + 600);
+    process.kill(victim.pid, 'SIGSTOP');
+    await load.ackedAtLeast(load.acked.size + 200);
+    await victim.kill('SIGKILL');
+    kills++;
+    // JetStream counts the pending messages it has redelivered until they are acked: watch it while the dead worker's messages come back.
+    ackPendingAtKill = -1;
+    const watchUntil = Date.now() + 8000;
+    while (Date.now() < watchUntil) {
+      const info = await s.consumerInfo();
+      if (ackPendingAtKill < 0) ackPendingAtKill = info.num_ack_pending;
+      redelivered = Math.max(redelivered, info.num_redelivered);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
   await load.ackedAtLeast(load.acked.size + 600);
   await load.stop();
@@ -36,7 +47,7 @@ test('a worker killed with SIGKILL mid-batch has its batch redelivered to the ot
   await drain(s.db.query, load.acked);
   const info = await s.consumerInfo();
   const outcome = await measure(s.db.query, load.acked);
-  const line = report('worker_sigkill', load, outcome, { ack_pending_at_kill: ackPendingAtKill, redelivered_seen: redelivered });
+  const line = report('worker_sigkill', load, outcome, { kills, ack_pending_at_kill: ackPendingAtKill, redelivered_seen: redelivered });
   assertNothingLost(load, outcome, line);
   assert.ok(redelivered > 0, `the killed worker held unacknowledged messages that JetStream redelivered (${line})`);
   assert.equal(info.num_ack_pending, 0, 'nothing left waiting for an ack');
