@@ -44,10 +44,11 @@ const SEEN_IDS = 200_000;
 
 /**
  * Finds an accepted event on the stream by id when the database has not archived it yet and
- * no gateway remembers it (after a restart, or past the memory of recent ids). Every 202'd
- * event not in the database is on the stream above the workers' acknowledgement floor, so
- * that is where the search looks: for a UUIDv7 id (the gateway's own), only around the time
- * the id carries; for an id derived from an idempotency key, the whole unacknowledged range.
+ * this gateway does not remember it (after a restart, or past the memory of recent ids). Every
+ * 202'd event not in the database is on the stream above the workers' acknowledgement floor, so
+ * that is where the search looks: the whole unacknowledged range when it fits one pull or the
+ * id carries no time (one derived from an idempotency key); in a longer range, for a UUIDv7 id
+ * (the gateway's own), only around the time the id carries.
  * It reads headers only, through a short-lived consumer, and never answers "not there" when it
  * could not look: an unreachable server is an error (`bus_unavailable`).
  */
