@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, cp, open, readdir, rename, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, cp, lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -47,7 +47,7 @@ export async function writeDataTemplate(templateDir = defaultTemplateDir()): Pro
     await db.close();
     rmSync(join(building, 'db', 'postmaster.pid'), { force: true });
     writeFileSync(join(building, 'pglite-version'), pgliteVersion());
-    withoutGroupOrWorldWrite(building);
+    await withoutGroupOrWorldWrite(building);
     renameSync(building, templateDir);
   } catch (error) {
     rmSync(building, { recursive: true, force: true });
@@ -55,12 +55,12 @@ export async function writeDataTemplate(templateDir = defaultTemplateDir()): Pro
   }
 }
 
-/** `chmod -R go-w path`. */
-function withoutGroupOrWorldWrite(path: string): void {
-  const stat = lstatSync(path);
-  if (stat.isSymbolicLink()) return;
-  if (stat.isDirectory()) for (const name of readdirSync(path)) withoutGroupOrWorldWrite(join(path, name));
-  if ((stat.mode & 0o022) !== 0) chmodSync(path, stat.mode & 0o7755);
+/** `chmod -R go-w dir` (symbolic links left as they are). */
+async function withoutGroupOrWorldWrite(dir: string): Promise<void> {
+  for (const { path } of await listTree(dir)) {
+    const stat = await lstat(path);
+    if (!stat.isSymbolicLink() && (stat.mode & 0o022) !== 0) await chmod(path, stat.mode & 0o7755);
+  }
 }
 
 /**
