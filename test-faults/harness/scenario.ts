@@ -21,6 +21,25 @@ export const ENTITY_FILE = `entities:
       key: { type: string }
 `;
 
+/** The workers' acks as they pass through NATS. */
+export interface AckWatch {
+  /** Stream messages acked (or nak'd, or marked working) by a second or later delivery: each one was redelivered. */
+  redelivered(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The stream sequence an ack answers, when that was a redelivery; undefined otherwise. An ack is a
+ * publish to the delivery's reply subject, `$JS.ACK.<stream>.<consumer>.<delivered>.<stream
+ * seq>.<consumer seq>.<time>.<pending>` (a domain and an account hash follow `$JS.ACK` on newer servers).
+ */
+function redeliveredSeq(subject: string, stream: string, consumer: string): string | undefined {
+  const t = subject.split('.');
+  const at = t.length >= 12 ? 4 : 2;
+  if (t[at] !== stream || t[at + 1] !== consumer) return undefined;
+  return Number(t[at + 2]) > 1 ? t[at + 3] : undefined;
+}
+
 export interface Scenario {
   readonly dir: string;
   readonly entitiesFile: string;
@@ -32,6 +51,12 @@ export interface Scenario {
   /** Registers a process to stop at the end. */
   track(proc: SluiceProcess): SluiceProcess;
   consumerInfo(): Promise<ConsumerInfo>;
+  /**
+   * Watches every ack of the workers' consumer. JetStream's own count of redelivered messages
+   * (`num_redelivered`) drops each one as soon as it is acked, so polling it misses a redelivery
+   * that another worker settles within milliseconds; the acks themselves do not go unseen.
+   */
+  watchAcks(): Promise<AckWatch>;
   /** Messages in the dead-letter stream (0 when it does not exist). */
   deadLetters(): Promise<number>;
   freePort(): Promise<number>;
@@ -81,6 +106,18 @@ export async function startScenario(label: string): Promise<Scenario> {
       } finally {
         await nc.close();
       }
+    },
+    async watchAcks() {
+      const nc = await connect({ servers: nats.url, reconnect: false });
+      const seqs = new Set<string>();
+      nc.subscribe('$JS.ACK.>', {
+        callback: (_error, msg) => {
+          const seq = redeliveredSeq(msg.subject, names.stream, names.consumer);
+          if (seq !== undefined) seqs.add(seq);
+        },
+      });
+      await nc.flush();
+      return { redelivered: () => seqs.size, stop: () => nc.close() };
     },
     async deadLetters() {
       const { nc, jsm: m } = await jsm();
