@@ -54,6 +54,32 @@ describe('outages of NATS and PostgreSQL', () => {
     }, 15_000, 'the event after the outage persisted');
   });
 
+  it('answers lookups 503 within 5 s while NATS is frozen with its connections open, and 404 again once it runs', async () => {
+    const nats: NatsServer = await startNatsServer();
+    cleanups.push(() => nats.destroy());
+    const p: TestPipeline = await startTestPipeline({ natsUrl: nats.url, env: { SLUICE_PUBLISH_TIMEOUT: '2s' } });
+    cleanups.push(() => p.stop());
+    const accepted = await http<Accepted>(`${p.url}/events/frozen.before`, { body: { n: 1 } });
+    assert.equal(accepted.status, 202);
+    const unknown = ['0190a8f0-0000-7000-8000-00000000abcd', '6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'];
+
+    nats.freeze();
+    try {
+      for (const path of [`/events/${unknown[0]}`, `/events/${unknown[1]}/status`, `/events/${accepted.body.id}/data`]) {
+        const started = Date.now();
+        const r = await http<{ status?: string; error?: { code: string } }>(`${p.url}${path}`);
+        const took = Date.now() - started;
+        assert.ok(took < 5000, `GET ${path} answered within 5 s (${took} ms)`);
+        // The accepted event may be archived already (200 from the database); nothing is 404 while the bus cannot be asked.
+        assert.ok(r.status === 503 || (r.status === 200 && path.startsWith(`/events/${accepted.body.id}`)), `GET ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+        if (r.status === 503) assert.equal(r.body.error?.code, 'bus_unavailable');
+      }
+    } finally {
+      nats.thaw();
+    }
+    await eventually(async () => ((await http(`${p.url}/events/${unknown[0]}`)).status === 404 ? true : undefined), 15_000, 'an unknown id is 404 again once NATS runs');
+  });
+
   it('keeps accepting while PostgreSQL is away, answers status from the bus, and persists everything once it is back', async () => {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());

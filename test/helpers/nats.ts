@@ -45,6 +45,10 @@ export interface NatsServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and store dir. */
   restart(): Promise<void>;
+  /** Stops the process where it is (SIGSTOP): connections stay open, nothing answers. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
   /** Stops it and removes its store dir. */
   destroy(): Promise<void>;
 }
@@ -89,7 +93,14 @@ export async function startNatsServer(options: { config?: string; args?: string[
       await server.kill();
       await start();
     },
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
+    },
     async destroy() {
+      server.thaw();
       await server.kill();
       rmSync(dir, { recursive: true, force: true });
     },

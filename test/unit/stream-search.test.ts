@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { v7 as uuidV7 } from 'uuid';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { EventLookup } from '../../src/bus/jetstream/event-lookup.js';
 import { StreamSearch, uuidV7Time } from '../../src/bus/jetstream/stream-search.js';
 import { idFromIdempotencyKey, newEventId } from '../../src/envelope/index.js';
+import { SluiceError } from '../../src/errors/index.js';
 
 describe('the time a UUIDv7 event id carries', () => {
   it('is the millisecond the id was made in, for the ids the gateway issues', () => {
@@ -73,5 +76,20 @@ describe('the unacknowledged range a lookup reads', () => {
     await assert.rejects(search.unacknowledged(), (error: { code?: string }) => error.code === 'bus_unavailable');
     await assert.rejects(search.unacknowledged(), (error: { code?: string }) => error.code === 'bus_unavailable');
     assert.equal(requests, 4, 'no failed read is kept');
+  });
+});
+
+describe('a lookup on a server that stopped answering', () => {
+  it('is bus_unavailable once its deadline passes, not a wait for every request of the search to time out', async () => {
+    const server = pausedManager();
+    const settings = { stream: 'S', subjectPrefix: 'p', consumer: 'c', timeoutMs: 60_000 };
+    const search = new StreamSearch({} as JetStreamClient, server.jsm, settings, 60_000);
+    const nc = {} as NatsConnection;
+    const lookup = new EventLookup(nc, server.jsm, search, { stream: 'S', subjectPrefix: 'p' }, 50);
+    const started = Date.now();
+    await assert.rejects(lookup.find(newEventId()), (error: unknown) => error instanceof SluiceError && error.code === 'bus_unavailable' && error.retryAfterSeconds === 1);
+    const took = Date.now() - started;
+    assert.ok(took >= 45 && took < 1000, `rejected after the 50 ms deadline (${took} ms)`);
+    await server.answerAll();
   });
 });

@@ -14,6 +14,7 @@ import type {
   PublishRequest,
   StreamMessage,
 } from '../port.js';
+import { withDeadline } from '../deadline.js';
 import { DurableConsumer } from './durable-consumer.js';
 import { acquireLockFile } from '../../data-dir/index.js';
 import { MessageLog } from './message-log.js';
@@ -86,7 +87,8 @@ class EmbeddedBus implements BusPort {
   async start(): Promise<void> {
     if (this.log !== null) return;
     const dir = join(this.options.dataDir, 'bus');
-    mkdirSync(dir, { recursive: true });
+    // The log holds every event's data: the owner's alone, as the database's files are.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.releaseLock = acquireLockFile(join(dir, 'LOCK'), `the embedded bus in ${dir}`);
     try {
       this.log = new MessageLog({ path: dir, duplicateWindowMs: this.options.duplicateWindowMs });
@@ -136,7 +138,10 @@ class EmbeddedBus implements BusPort {
     const log = this.opened();
     this.checkSize(request.envelope);
     try {
-      return await withDeadline(log.append(request.envelope, request.replay), this.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
+      const ms = this.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+      return await withDeadline(log.append(request.envelope, request.replay), ms, () =>
+        new SluiceError('bus_unavailable', `the embedded bus did not sync the event to disk within ${ms} ms; it may not be stored. Retry shortly with the same idempotency key.`, { retryAfterSeconds: 1 }),
+      );
     } catch (error) {
       throw unavailable(error);
     }
@@ -302,20 +307,6 @@ function unavailable(error: unknown): SluiceError {
     cause: error,
     retryAfterSeconds: 1,
   });
-}
-
-/** The promise's value, or a `bus_unavailable` error once `ms` have passed without one. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new SluiceError('bus_unavailable', `the embedded bus did not sync the event to disk within ${ms} ms; it may not be stored. Retry shortly with the same idempotency key.`, { retryAfterSeconds: 1 })),
-      ms,
-    );
-  });
-  // The write goes on: if it fails after the deadline, nobody waits for its error any more.
-  promise.catch(() => undefined);
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -2,6 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { SluiceError } from '../../errors/index.js';
 import type { FoundMessage } from '../port.js';
+import { withDeadline } from '../deadline.js';
 import { RecentIds } from '../recent-ids.js';
 import { readStoredMessage, type StreamPlace } from './message-reading.js';
 import { PULL_SIZE, type StreamSearch } from './stream-search.js';
@@ -21,7 +22,9 @@ const LOOKUP_TIMEOUT_MS = 300;
  * at all), then a search of the stream above the workers' floor, so an event is found whatever
  * the workers' lag and however often gateways restarted. Before searching a long range, the
  * other gateways are asked (one request on `_SLUICE.{stream}.lookup`); with nothing above the
- * floor, the answer is at once "not on the stream".
+ * floor, the answer is at once "not on the stream". A lookup that cannot tell within `deadlineMs`
+ * (a server that stopped answering, or a long range on a loaded machine) is `bus_unavailable`,
+ * never a hang; a search goes on after it, and the ids it reads are remembered for the retry.
  */
 export class EventLookup {
   private readonly recent = new RecentIds(RECENT_IDS);
@@ -33,6 +36,7 @@ export class EventLookup {
     private readonly jsm: JetStreamManager,
     private readonly search: StreamSearch,
     private readonly place: StreamPlace,
+    private readonly deadlineMs: number,
   ) {
     this.subject = `_SLUICE.${place.stream}.lookup`;
   }
@@ -52,7 +56,13 @@ export class EventLookup {
     this.recent.remember(id, seq);
   }
 
-  async find(id: string): Promise<FoundMessage | null> {
+  find(id: string): Promise<FoundMessage | null> {
+    return withDeadline(this.look(id), this.deadlineMs, () =>
+      new SluiceError('bus_unavailable', `the stream could not tell within ${this.deadlineMs} ms whether it holds event ${id}; retry shortly`, { retryAfterSeconds: 1 }),
+    );
+  }
+
+  private async look(id: string): Promise<FoundMessage | null> {
     const remembered = this.recent.seqOf(id) ?? this.search.remembered(id);
     if (remembered !== undefined) {
       const found = await this.messageAt(remembered, id);

@@ -93,7 +93,7 @@ class JetStreamBus implements BusPort {
     );
     const js = jetstream(nc, { timeout: publishTimeoutMs });
     const search = new StreamSearch(js, jsm, { ...streams, consumer: this.options.workerConsumer, timeoutMs: publishTimeoutMs }, publishTimeoutMs);
-    const lookup = new EventLookup(nc, jsm, search, streams);
+    const lookup = new EventLookup(nc, jsm, search, streams, publishTimeoutMs);
     this.started = { nc, js, jsm, acks: new AckPublisher(nc, publishTimeoutMs), lookup };
     void this.watchStatus(nc);
     lookup.listen();
