@@ -9,7 +9,7 @@ const held = new Set<string>();
  * no longer runs (a crash) is taken over. Throws a message naming the holder otherwise.
  */
 export function acquireLockFile(path: string, what: string): () => void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 3; attempt++) {
     if (held.has(path)) throw new Error(`${what} is already open in this process (lock ${path})`);
     let fd: number;

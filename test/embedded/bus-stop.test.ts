@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -132,3 +132,12 @@ test('stopping waits for a replay stuck on the bus no longer than its bound', { 
   const waited = Date.now() - started;
   assert.ok(waited < 2_000, `waited ${waited} ms`);
 });
+
+test("the bus's log directory is the owner's alone: it holds every event's data", async () =>
+  withDataDir(async (root) => {
+    const dataDir = join(root, 'new');
+    const bus = createEmbeddedBus({ dataDir, stream: 'EVENTS', subjectPrefix: 'events', duplicateWindowMs: 60_000 });
+    await bus.start();
+    await bus.stop();
+    for (const dir of [dataDir, join(dataDir, 'bus')]) assert.equal((await stat(dir)).mode & 0o777, 0o700, dir);
+  }));

@@ -61,6 +61,20 @@ describe('the embedded database template', { timeout: 240_000 }, () => {
     }
   });
 
+  test("a database PGlite's initdb made (no template for this version) is the owner's alone too, and so is the data directory", async () => {
+    const dataDir = join(root, 'initdb');
+    const sql = await createEmbeddedSqlClient({ dataDir, templateDir: join(root, 'no-template-here') });
+    try {
+      await sql.exec('CREATE TABLE t (n int PRIMARY KEY); INSERT INTO t VALUES (1)');
+    } finally {
+      await sql.close();
+    }
+    const made = modes(join(dataDir, 'db'));
+    assert.ok(made.length > 100, `${made.length} paths`);
+    assert.deepEqual(made.filter(({ mode }) => (mode & 0o077) !== 0), []);
+    assert.equal(lstatSync(dataDir).mode & 0o777, 0o700);
+  });
+
   test('a template that cannot be found leaves the directory to initdb', async () => {
     // The default template is the package's, found by resolving `sluice/package.json`: when that
     // throws, opening the database must still go on, with initdb.

@@ -89,7 +89,7 @@ export async function seedFromTemplate(dir: string, templateDir: string | (() =>
     // Asynchronous: on a busy disk the copy and its syncs take a second or more, and the gateway
     // answers its first events meanwhile.
     await cp(join(template, 'db'), copying, { recursive: true });
-    await ownerOnlyAndSynced(copying);
+    await makeOwnerOnly(copying, { sync: true });
   } catch {
     // An unreadable template (or a failed copy) is only a slower start: PGlite runs initdb.
     await rm(copying, { recursive: true, force: true });
@@ -111,17 +111,18 @@ async function syncPath(path: string): Promise<void> {
 }
 
 /**
- * Gives every file under `dir` mode 0600 and every directory 0700, then syncs it, 16 at a time (the
- * template has about a thousand).
+ * Gives every file under `dir` mode 0600 and every directory 0700 (and syncs each when `sync`), 16
+ * at a time (a database has about a thousand). PostgreSQL's own initdb makes its files the
+ * owner's alone; PGlite's writes them 0666.
  */
-async function ownerOnlyAndSynced(dir: string): Promise<void> {
+export async function makeOwnerOnly(dir: string, { sync }: { sync: boolean }): Promise<void> {
   const entries = await listTree(dir);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < entries.length) {
       const { path, directory } = entries[next++]!;
       await chmod(path, directory ? 0o700 : 0o600);
-      await syncPath(path);
+      if (sync) await syncPath(path);
     }
   };
   await Promise.all(Array.from({ length: 16 }, lane));

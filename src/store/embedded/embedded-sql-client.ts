@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
 import { acquireLockFile } from '../../data-dir/index.js';
-import { seedFromTemplate } from './data-template.js';
+import { makeOwnerOnly, seedFromTemplate } from './data-template.js';
 import { embeddedStartParams } from './settings.js';
 
 export interface EmbeddedSqlOptions {
@@ -21,7 +21,7 @@ export interface EmbeddedSqlOptions {
  * cannot fsync, so it does not survive a power loss the way a PostgreSQL server does.
  */
 export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Promise<SqlClient> {
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const dir = join(options.dataDir, 'db');
   const release = acquireLockFile(join(options.dataDir, 'db.lock'), `the embedded database in ${dir}`);
   try {
@@ -29,7 +29,7 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
     // killed process is stale (some PGlite releases abort on start while it is there).
     const pidFile = join(dir, 'postmaster.pid');
     if (existsSync(pidFile)) rmSync(pidFile, { force: true });
-    await seedFromTemplate(dir, options.templateDir);
+    const seeded = await seedFromTemplate(dir, options.templateDir);
     const db = new PGlite(dir, {
       // Match node-postgres so the store reads the same values from both: int8 as a string,
       // timestamptz as the instant it names.
@@ -37,6 +37,8 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
       startParams: embeddedStartParams(),
     });
     await db.waitReady;
+    // PGlite's initdb (no template for the installed version) leaves its files writable by anyone.
+    if (!seeded) await makeOwnerOnly(dir, { sync: false });
     return new EmbeddedSqlClient(db, release);
   } catch (error) {
     release();
