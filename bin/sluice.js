@@ -9,9 +9,14 @@ import { setFlagsFromString } from 'node:v8';
 // 230-260 MB at the same throughput (BENCHMARKS.md). `--heap-growing-percent=N`, given to node or
 // in NODE_OPTIONS, overrides.
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-if (!given.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) {
-  setFlagsFromString('--heap-growing-percent=60');
-}
+const isGiven = (flag) => given.some((arg) => arg.replaceAll('_', '-').replace(/^--no-/, '--').startsWith(flag));
+if (!isGiven('--heap-growing-percent')) setFlagsFromString('--heap-growing-percent=60');
+
+// `sluice dev` without DATABASE_URL runs PGlite, PostgreSQL compiled to WebAssembly, in this process.
+// V8's optimising compiler (TurboFan) for it left 60-90 MB with the allocator, and PGlite's
+// baseline code (Liftoff) runs `npm start` at the same single-event rate: peak RSS 246-261 MB
+// against 302-347 MB (BENCHMARKS.md, "Embedded mode memory"). `--no-liftoff-only` overrides.
+if (process.argv[2] === 'dev' && !process.env.DATABASE_URL && !isGiven('--liftoff-only')) setFlagsFromString('--liftoff-only');
 
 // The bundled command line (scripts/build.mjs) starts faster; the module tree is the same code.
 const bundle = new URL('../dist/cli/main.bundle.js', import.meta.url);
