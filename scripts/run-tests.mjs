@@ -19,6 +19,29 @@ if (files.length === 0) {
   console.error(`no test files under ${folder}`);
   process.exit(1);
 }
+/**
+ * nats-server 2.9 removes an account's store directory when the account's last stream is deleted,
+ * and a stream created at that moment fails ("error creating store for stream"). The suites
+ * create and delete streams side by side on the shared server, so one stream that no test
+ * deletes is kept there. Nothing to do for the service-free tier; a server that does not answer
+ * is left to the tests to report.
+ */
+async function keepSharedAccountDirectory() {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  let nc;
+  try {
+    nc = await connect({ servers: process.env.SLUICE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222', reconnect: false, timeout: 2000 });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'SLUICE_TESTS_KEEP', subjects: ['_sluice_tests_keep'], max_msgs: 1 });
+  } catch (error) {
+    console.error(`the shared NATS server's keep stream was not made: ${error.message}`);
+  } finally {
+    await nc?.close();
+  }
+}
+if (folder !== 'test') await keepSharedAccountDirectory();
+
 const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '2';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-tests-'));
 const tap = join(dir, 'results.tap');
