@@ -64,7 +64,7 @@ export const VARIABLES = {
   NATS_TLS_KEY: optionalText({ doc: 'client key for mutual TLS (with NATS_TLS_CERT)' }),
   NATS_CONNECT_ATTEMPTS: integer({ default: '5', min: 1, max: 1000, doc: 'first-connection attempts; after it, reconnects for ever' }),
   NATS_CONNECT_DELAY: duration({ default: '500ms', doc: 'delay between first-connection attempts', max: NODE_TIMER_LIMIT }),
-  SLUICE_PUBLISH_TIMEOUT: duration({ default: '4s', doc: 'longest wait for a JetStream ack before answering 503; at most 4500ms, so the 503 comes within 5 s', max: PUBLISH_TIMEOUT_LIMIT }),
+  SLUICE_PUBLISH_TIMEOUT: duration({ default: '4s', doc: 'longest wait for a JetStream ack before answering 503, and for a lookup of an event not archived yet; at most 4500ms, so the 503 comes within 5 s', max: PUBLISH_TIMEOUT_LIMIT }),
   DATABASE_URL: optionalText({
     unset: 'embedded database',
     doc: 'PostgreSQL connection string',

@@ -109,6 +109,8 @@ export class Replayer {
         });
       }
     } finally {
+      // A lookup that failed ends the request as surely as the deadline: the other lanes take no further id.
+      expired = true;
       clearTimeout(timer);
     }
     return found;

@@ -41,6 +41,25 @@ describe('a replay of ids the archive does not have', () => {
     assert.ok(lookups() <= atAnswer, `${lookups() - atAnswer} lookups started after the answer`);
   });
 
+  it('looks no further after a lookup fails before the deadline', async () => {
+    let lookups = 0;
+    const bus = {
+      async lookup(): Promise<FoundMessage | null> {
+        const n = ++lookups;
+        await sleep(20);
+        if (n === 1) throw new SluiceError('bus_unavailable', 'the stream could not tell in time; retry shortly', { retryAfterSeconds: 1 });
+        return null;
+      },
+    } as unknown as BusPort;
+    const replayer = new Replayer(bus, emptyArchive, silentLogger(), 'workers');
+    const started = performance.now();
+    await assert.rejects(replayer.start({ ids: Array.from({ length: 10_000 }, () => newEventId()) }), (e: unknown) => e instanceof SluiceError && e.code === 'bus_unavailable' && e.message.includes('retry shortly'));
+    assert.ok(performance.now() - started < 1000, 'answered when the lookup failed, not at the deadline');
+    const atAnswer = lookups;
+    await sleep(300);
+    assert.ok(lookups <= atAnswer, `${lookups - atAnswer} lookups started after the answer`);
+  });
+
   it('reports ids never accepted as unknown and starts nothing (404 upstream)', async () => {
     const { bus, lookups } = slowBus(1);
     const replayer = new Replayer(bus, emptyArchive, silentLogger(), 'workers');

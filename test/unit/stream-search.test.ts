@@ -93,3 +93,88 @@ describe('a lookup on a server that stopped answering', () => {
     await server.answerAll();
   });
 });
+
+type Range = { floor: number; lastSeq: number; lastTime: number };
+
+/** A StreamSearch whose reading of the stream is replaced: each search waits until the test settles it. */
+function heldSearches() {
+  const search = new StreamSearch({} as JetStreamClient, {} as JetStreamManager, { stream: 'S', subjectPrefix: 'p', consumer: 'c', timeoutMs: 1000 }, 1000);
+  const started: Array<{ id: string; range: Range; settle: (seq: number | null | Error) => void }> = [];
+  (search as unknown as { search: (id: string, range: Range) => Promise<number | null> }).search = (id, range) =>
+    new Promise((resolve, reject) => started.push({ id, range, settle: (seq) => (seq instanceof Error ? reject(seq) : resolve(seq)) }));
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  return { search, started, turn };
+}
+
+describe('searches of the same id at once', () => {
+  const range = (lastSeq: number, floor = 0): Range => ({ floor, lastSeq, lastTime: 0 });
+
+  it('share one search when it reads as far as the later lookup', async () => {
+    const { search, started, turn } = heldSearches();
+    const first = search.find('a', range(10));
+    const retry = search.find('a', range(10));
+    await turn();
+    assert.equal(started.length, 1);
+    started[0]!.settle(7);
+    assert.deepEqual(await Promise.all([first, retry]), [7, 7]);
+  });
+
+  it('read only the messages stored after the joined search once it finds nothing', async () => {
+    const { search, started, turn } = heldSearches();
+    const first = search.find('b', range(10, 2));
+    const retry = search.find('b', range(15, 3));
+    await turn();
+    assert.equal(started.length, 1, 'the retry waits for the search under way');
+    started[0]!.settle(null);
+    assert.equal(await first, null);
+    await turn();
+    assert.equal(started.length, 2);
+    assert.deepEqual([started[1]!.range.floor, started[1]!.range.lastSeq], [10, 15], 'above what the first search read');
+    started[1]!.settle(14);
+    assert.equal(await retry, 14);
+  });
+
+  it('search again for a lookup whose joined search failed', async () => {
+    const { search, started, turn } = heldSearches();
+    const first = search.find('c', range(10));
+    const retry = search.find('c', range(10));
+    await turn();
+    started[0]!.settle(new Error('no answer'));
+    await assert.rejects(first, (error: unknown) => error instanceof SluiceError && error.code === 'bus_unavailable');
+    await turn();
+    assert.equal(started.length, 2);
+    started[1]!.settle(9);
+    assert.equal(await retry, 9);
+  });
+
+  it('drop a search still waiting its turn once its lookup has been answered', async () => {
+    const { search, started, turn } = heldSearches();
+    const running = [search.find('d', range(10)), search.find('e', range(10))];
+    const late = new AbortController();
+    const waiting = search.find('f', range(10), late.signal);
+    await turn();
+    assert.equal(started.length, 2, 'two searches at once; the third waits');
+    late.abort();
+    await assert.rejects(waiting, (error: unknown) => error instanceof SluiceError && error.code === 'bus_unavailable');
+    for (const s of started) s.settle(null);
+    assert.deepEqual(await Promise.all(running), [null, null]);
+    await turn();
+    assert.equal(started.length, 2, 'the dropped one never searched');
+  });
+});
+
+describe('a lookup whose search stalls after the range was read', () => {
+  it('is bus_unavailable at its deadline though its first requests were answered', async () => {
+    const server = pausedManager();
+    const held = heldSearches();
+    const lookup = new EventLookup({} as NatsConnection, server.jsm, held.search, { stream: 'S', subjectPrefix: 'p' }, 100);
+    // The range is read through its own manager here: the held search's reads are the ones that stall.
+    (held.search as unknown as { unacknowledged: () => Promise<Range> }).unacknowledged = async () => ({ floor: 4, lastSeq: 10, lastTime: 0 });
+    const started = Date.now();
+    await assert.rejects(lookup.find(newEventId()), (error: unknown) => error instanceof SluiceError && error.code === 'bus_unavailable');
+    const took = Date.now() - started;
+    assert.ok(took >= 95 && took < 1000, `after the 100 ms deadline (${took} ms)`);
+    assert.equal(held.started.length, 1, 'the search had begun, and goes on');
+    held.started[0]!.settle(null);
+  });
+});

@@ -57,12 +57,14 @@ export class EventLookup {
   }
 
   find(id: string): Promise<FoundMessage | null> {
-    return withDeadline(this.look(id), this.deadlineMs, () =>
-      new SluiceError('bus_unavailable', `the stream could not tell within ${this.deadlineMs} ms whether it holds event ${id}; retry shortly`, { retryAfterSeconds: 1 }),
-    );
+    const late = new AbortController();
+    return withDeadline(this.look(id, late.signal), this.deadlineMs, () => {
+      late.abort();
+      return new SluiceError('bus_unavailable', `the stream could not tell within ${this.deadlineMs} ms whether it holds event ${id}; retry shortly`, { retryAfterSeconds: 1 });
+    });
   }
 
-  private async look(id: string): Promise<FoundMessage | null> {
+  private async look(id: string, late: AbortSignal): Promise<FoundMessage | null> {
     const remembered = this.recent.seqOf(id) ?? this.search.remembered(id);
     if (remembered !== undefined) {
       const found = await this.messageAt(remembered, id);
@@ -79,7 +81,7 @@ export class EventLookup {
         if (found !== null) return found;
       }
     }
-    const seq = await this.search.find(id, range);
+    const seq = await this.search.find(id, range, late);
     return seq === null ? null : this.messageAt(seq, id);
   }
 

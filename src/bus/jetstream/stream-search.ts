@@ -56,6 +56,8 @@ export class StreamSearch {
   private seen: RecentIds | undefined;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Searches under way (or waiting their turn) by id, with the last sequence each reads to. */
+  private readonly searching = new Map<string, { lastSeq: number; result: Promise<number | null> }>();
   /** The read of the unacknowledged range under way, and the one that starts after it. */
   private rangeRead: Promise<UnacknowledgedRange> | undefined;
   private nextRangeRead: Promise<UnacknowledgedRange> | undefined;
@@ -104,9 +106,34 @@ export class StreamSearch {
     return read;
   }
 
-  /** The stream sequence of the message carrying event `id` within `range`, or null when the stream has none there. */
-  async find(id: string, range: UnacknowledgedRange): Promise<number | null> {
-    await this.turn();
+  /**
+   * The stream sequence of the message carrying event `id` within `range`, or null when the stream
+   * has none there. A search of the same id already under way is joined (a retry after its
+   * caller's deadline gets that search's answer instead of starting another), and when it stops
+   * short of `range`, only the messages after it are read once it ends: the event may have been
+   * stored after it began. Should the joined search fail, the caller searches for itself. A
+   * search still waiting its turn when `signal` aborts (its caller has been answered) is dropped.
+   */
+  find(id: string, range: UnacknowledgedRange, signal?: AbortSignal): Promise<number | null> {
+    const under = this.searching.get(id);
+    const result =
+      under === undefined
+        ? this.searchInTurn(id, range, signal)
+        : under.result.then(
+            (seq) => (seq !== null || under.lastSeq >= range.lastSeq ? seq : this.searchInTurn(id, { ...range, floor: Math.max(range.floor, under.lastSeq) }, signal)),
+            () => this.searchInTurn(id, range, signal),
+          );
+    const entry = { lastSeq: Math.max(range.lastSeq, under?.lastSeq ?? 0), result };
+    this.searching.set(id, entry);
+    const done = (): void => {
+      if (this.searching.get(id) === entry) this.searching.delete(id);
+    };
+    result.then(done, done);
+    return result;
+  }
+
+  private async searchInTurn(id: string, range: UnacknowledgedRange, signal: AbortSignal | undefined): Promise<number | null> {
+    await this.turn(signal);
     try {
       return await this.search(id, range);
     } catch (error) {
@@ -117,7 +144,7 @@ export class StreamSearch {
     }
   }
 
-  private async turn(): Promise<void> {
+  private async turn(signal: AbortSignal | undefined): Promise<void> {
     if (this.running < MAX_RUNNING) {
       this.running++;
       return;
@@ -125,7 +152,20 @@ export class StreamSearch {
     if (this.waiting.length >= MAX_WAITING) {
       throw new SluiceError('bus_unavailable', 'too many lookups are searching the stream at once; retry shortly', { retryAfterSeconds: 1 });
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve, reject) => {
+      const go = (): void => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      const leave = (): void => {
+        const at = this.waiting.indexOf(go);
+        if (at !== -1) this.waiting.splice(at, 1);
+        reject(new SluiceError('bus_unavailable', 'the lookup ran out of time waiting for a search of the stream; retry shortly', { retryAfterSeconds: 1 }));
+      };
+      if (signal?.aborted === true) return leave();
+      signal?.addEventListener('abort', leave, { once: true });
+      this.waiting.push(go);
+    });
     this.running++;
   }
 
