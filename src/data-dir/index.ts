@@ -1,1 +1,2 @@
 export { acquireLockFile } from './lock-file.js';
+export { ownerOnlyDirectory } from './owner-only.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -140,4 +140,12 @@ test("the bus's log directory is the owner's alone: it holds every event's data"
     await bus.start();
     await bus.stop();
     for (const dir of [dataDir, join(dataDir, 'bus')]) assert.equal((await stat(dir)).mode & 0o777, 0o700, dir);
+    // One an older version made 0755 is closed at the next start.
+    const older = join(root, 'older');
+    await mkdir(join(older, 'bus'), { recursive: true, mode: 0o755 });
+    await chmod(join(older, 'bus'), 0o755);
+    const again = createEmbeddedBus({ dataDir: older, stream: 'EVENTS', subjectPrefix: 'events', duplicateWindowMs: 60_000 });
+    await again.start();
+    await again.stop();
+    assert.equal((await stat(join(older, 'bus'))).mode & 0o777, 0o700);
   }));

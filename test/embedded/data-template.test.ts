@@ -73,6 +73,10 @@ describe('the embedded database template', { timeout: 240_000 }, () => {
     assert.ok(made.length > 100, `${made.length} paths`);
     assert.deepEqual(made.filter(({ mode }) => (mode & 0o077) !== 0), []);
     assert.equal(lstatSync(dataDir).mode & 0o777, 0o700);
+    // A database directory an older version left 0755 is closed at the next open.
+    chmodSync(join(dataDir, 'db'), 0o755);
+    await (await createEmbeddedSqlClient({ dataDir, templateDir: join(root, 'no-template-here') })).close();
+    assert.equal(lstatSync(join(dataDir, 'db')).mode & 0o777, 0o700);
   });
 
   test('a template that cannot be found leaves the directory to initdb', async () => {

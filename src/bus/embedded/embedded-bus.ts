@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventEnvelope } from '../../envelope/index.js';
 import { SluiceError, asError } from '../../errors/index.js';
@@ -16,7 +15,7 @@ import type {
 } from '../port.js';
 import { withDeadline } from '../deadline.js';
 import { DurableConsumer } from './durable-consumer.js';
-import { acquireLockFile } from '../../data-dir/index.js';
+import { acquireLockFile, ownerOnlyDirectory } from '../../data-dir/index.js';
 import { MessageLog } from './message-log.js';
 import { envelopeOf } from './records.js';
 
@@ -88,7 +87,7 @@ class EmbeddedBus implements BusPort {
     if (this.log !== null) return;
     const dir = join(this.options.dataDir, 'bus');
     // The log holds every event's data: the owner's alone, as the database's files are.
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ownerOnlyDirectory(dir);
     this.releaseLock = acquireLockFile(join(dir, 'LOCK'), `the embedded bus in ${dir}`);
     try {
       this.log = new MessageLog({ path: dir, duplicateWindowMs: this.options.duplicateWindowMs });

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
-import { acquireLockFile } from '../../data-dir/index.js';
+import { acquireLockFile, ownerOnlyDirectory } from '../../data-dir/index.js';
 import { makeOwnerOnly, seedFromTemplate } from './data-template.js';
 import { embeddedStartParams } from './settings.js';
 
@@ -24,23 +24,28 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const dir = join(options.dataDir, 'db');
   const release = acquireLockFile(join(options.dataDir, 'db.lock'), `the embedded database in ${dir}`);
+  let db: PGlite | undefined;
   try {
     // We hold the lock, so no live process uses the directory: a postmaster.pid left by a
     // killed process is stale (some PGlite releases abort on start while it is there).
     const pidFile = join(dir, 'postmaster.pid');
     if (existsSync(pidFile)) rmSync(pidFile, { force: true });
+    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
     const seeded = await seedFromTemplate(dir, options.templateDir);
-    const db = new PGlite(dir, {
+    db = new PGlite(dir, {
       // Match node-postgres so the store reads the same values from both: int8 as a string,
       // timestamptz as the instant it names.
       parsers: { [types.INT8]: (value: string) => value, [types.TIMESTAMPTZ]: timestamptz },
       startParams: embeddedStartParams(),
     });
     await db.waitReady;
-    // PGlite's initdb (no template for the installed version) leaves its files writable by anyone.
-    if (!seeded) await makeOwnerOnly(dir, { sync: false });
+    // PGlite's initdb (no template for the installed version) leaves its files writable by
+    // anyone; the directory is the owner's alone whoever made it.
+    if (fresh && !seeded) await makeOwnerOnly(dir, { sync: false }).catch(() => undefined);
+    ownerOnlyDirectory(dir);
     return new EmbeddedSqlClient(db, release);
   } catch (error) {
+    await db?.close().catch(() => undefined);
     release();
     throw error;
   }
