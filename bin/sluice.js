@@ -6,17 +6,19 @@ import { setFlagsFromString } from 'node:v8';
 // when the heap limit is large (4 GB on a machine with 16 GB or more). Events waiting for their
 // acks outlive two scavenges and are promoted, so under load that garbage, not live data, set
 // the peak RSS. Growing by at most 1.6× keeps the NDJSON gateway's peak RSS near 180 MB instead of
-// 230-260 MB at the same throughput (BENCHMARKS.md). `--heap-growing-percent=N`, given to node or
-// in NODE_OPTIONS, overrides.
-const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-const isGiven = (flag) => given.some((arg) => arg.replaceAll('_', '-').replace(/^--no-/, '--').startsWith(flag));
+// 230-260 MB at the same throughput (BENCHMARKS.md). `node --heap-growing-percent=N bin/sluice.js …`
+// overrides (V8 flags are not allowed in NODE_OPTIONS).
+const given = process.execArgv.map((arg) => arg.replaceAll('_', '-').replace(/^--no-?/, '--'));
+const isGiven = (...flags) => given.some((arg) => flags.some((flag) => arg.startsWith(flag)));
 if (!isGiven('--heap-growing-percent')) setFlagsFromString('--heap-growing-percent=60');
 
-// `sluice dev` without DATABASE_URL runs PGlite, PostgreSQL compiled to WebAssembly, in this process.
-// V8's optimising compiler (TurboFan) for it left 60-90 MB with the allocator, and PGlite's
-// baseline code (Liftoff) runs `npm start` at the same single-event rate: peak RSS 246-261 MB
-// against 302-347 MB (BENCHMARKS.md, "Embedded mode memory"). `--no-liftoff-only` overrides.
-if (process.argv[2] === 'dev' && !process.env.DATABASE_URL && !isGiven('--liftoff-only')) setFlagsFromString('--liftoff-only');
+// `sluice dev` without DATABASE_URL runs PGlite, PostgreSQL compiled to WebAssembly, in this
+// process. V8's optimising compiler (TurboFan) for it left 60-90 MB with the allocator, and
+// PGlite's baseline code (Liftoff) runs `npm start` at the same single-event rate: peak RSS
+// 256-261 MB against 310-347 MB (BENCHMARKS.md, "Embedded mode memory"). Any WebAssembly tiering
+// flag given to node (`--no-liftoff-only`, `--no-liftoff`, `--wasm-tier-up`, …) overrides.
+const embeddedDatabase = (process.env.DATABASE_URL ?? '').trim() === '';
+if (process.argv[2] === 'dev' && embeddedDatabase && !isGiven('--liftoff', '--wasm-tier-up', '--wasm-dynamic-tiering')) setFlagsFromString('--liftoff-only');
 
 // The bundled command line (scripts/build.mjs) starts faster; the module tree is the same code.
 const bundle = new URL('../dist/cli/main.bundle.js', import.meta.url);
