@@ -31,11 +31,13 @@ export interface AckWatch {
 /**
  * The stream sequence an ack answers, when that was a redelivery; undefined otherwise. An ack is a
  * publish to the delivery's reply subject, `$JS.ACK.<stream>.<consumer>.<delivered>.<stream
- * seq>.<consumer seq>.<time>.<pending>` (a domain and an account hash follow `$JS.ACK` on newer servers).
+ * seq>.<consumer seq>.<time>.<pending>`; a server that names a domain and an account hash puts them
+ * after `$JS.ACK` (11 tokens or more, as nats.js reads it).
  */
 function redeliveredSeq(subject: string, stream: string, consumer: string): string | undefined {
   const t = subject.split('.');
-  const at = t.length >= 12 ? 4 : 2;
+  const at = t.length === 9 ? 2 : t.length >= 11 ? 4 : undefined;
+  if (at === undefined) return undefined;
   if (t[at] !== stream || t[at + 1] !== consumer) return undefined;
   return Number(t[at + 2]) > 1 ? t[at + 3] : undefined;
 }

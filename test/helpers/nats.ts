@@ -87,6 +87,8 @@ export async function startNatsServer(options: { config?: string; args?: string[
       if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
       const exited = new Promise((resolve) => c.once('exit', resolve));
       c.kill(signal);
+      // A frozen server would never act on a SIGTERM.
+      c.kill('SIGCONT');
       await exited;
     },
     async restart() {
@@ -100,7 +102,6 @@ export async function startNatsServer(options: { config?: string; args?: string[
       child?.kill('SIGCONT');
     },
     async destroy() {
-      server.thaw();
       await server.kill();
       rmSync(dir, { recursive: true, force: true });
     },
