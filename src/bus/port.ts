@@ -159,8 +159,6 @@ export interface BusPort {
   continueSequenceAfter(seq: number): Promise<void>;
   /** Removes a durable consumer and its position (stop its members first); nothing when it does not exist. */
   deleteConsumer(durable: string): Promise<void>;
-  /** The names of the durable consumers that start with `prefix`. */
-  consumerNames(prefix: string): Promise<string[]>;
   /** Largest event payload the bus takes, in bytes. */
   maxPayload(): number;
   health(): BusHealth;

@@ -4,7 +4,7 @@ import { asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { SluiceMetrics } from '../metrics/index.js';
 import type { StorePort } from '../store/index.js';
-import { SUBSCRIPTION_CONSUMER_PREFIX, consumerNameOf, type Subscription, type SubscriptionInput } from '../subscriptions/index.js';
+import { consumerNameOf, type Subscription, type SubscriptionInput } from '../subscriptions/index.js';
 import { SubscriptionRunner } from './subscription-runner.js';
 
 export interface DeliveryServiceOptions {
@@ -33,8 +33,7 @@ const LAG_INTERVAL_MS = 5_000;
  * Runs every subscription that is not paused, and follows changes: subscriptions are read
  * from the database every `refreshMs` (2 s), so one added, changed, paused or removed through
  * any gateway is picked up by every delivering process. A removed subscription's durable
- * consumer is deleted; so, at start, is every subscription consumer whose subscription is gone
- * (removed while no delivering process ran).
+ * consumer is deleted.
  */
 export function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
   const { bus, store, metrics } = options;
@@ -118,26 +117,6 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
     timer.unref();
   };
 
-  /**
-   * Deletes the consumers of subscriptions that no longer exist. The consumers are listed before
-   * the subscriptions are read: a consumer is only made for a subscription already recorded, so
-   * one listed whose subscription is not read afterwards was removed.
-   */
-  const removeOrphanedConsumers = async (): Promise<void> => {
-    try {
-      const names = await bus.consumerNames(SUBSCRIPTION_CONSUMER_PREFIX);
-      if (names.length === 0) return;
-      const live = new Set((await store.subscriptions.list()).map(consumerNameOf));
-      for (const name of names) {
-        if (live.has(name)) continue;
-        await bus.deleteConsumer(name);
-        logger.info({ consumer: name }, 'deleted the consumer of a subscription removed while nothing delivered');
-      }
-    } catch (error) {
-      logger.warn({ err: asError(error).message }, 'consumers of removed subscriptions not looked for; tried again at the next start');
-    }
-  };
-
   const updateLag = async (): Promise<void> => {
     for (const s of known.values()) {
       const lag = await bus.consumerLag(consumerNameOf(s)).catch(() => null);
@@ -152,7 +131,6 @@ export function createDeliveryService(options: DeliveryServiceOptions): Delivery
         if (added.length > 0 || removed.length > 0) logger.info({ added, removed }, 'declared subscriptions updated from the file');
       }
       await refresh();
-      await removeOrphanedConsumers();
       schedule();
       lagTimer = setInterval(() => void updateLag(), LAG_INTERVAL_MS);
       lagTimer.unref();

@@ -1,5 +1,5 @@
 export type { PublicSubscription, Subscription, SubscriptionInput, SubscriptionPatch } from './model.js';
-export { SUBSCRIPTION_CONSUMER_PREFIX, SUBSCRIPTION_DEFAULTS, consumerNameOf, withoutSecret } from './model.js';
+export { SUBSCRIPTION_DEFAULTS, consumerNameOf, withoutSecret } from './model.js';
 export { SubscriptionFileError, SubscriptionInputError, TargetRefusedError } from './errors.js';
 export { formatTimeout, parseSubscriptionInput, parseSubscriptionPatch, subscriptionNameProblem } from './validate.js';
 export { loadSubscriptionFile, parseSubscriptionFile } from './parse-subscription-file.js';

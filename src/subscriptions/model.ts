@@ -47,10 +47,7 @@ export function withoutSecret(subscription: Subscription): PublicSubscription {
   return rest;
 }
 
-/** What the name of every subscription's durable consumer starts with. */
-export const SUBSCRIPTION_CONSUMER_PREFIX = 'sluice-sub-';
-
 /** The durable consumer of a subscription: named by its id, so a name reused after a delete starts afresh. */
 export function consumerNameOf(subscription: Pick<Subscription, 'id'>): string {
-  return `${SUBSCRIPTION_CONSUMER_PREFIX}${subscription.id}`;
+  return `sluice-sub-${subscription.id}`;
 }

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { runServices, type Services } from '../../src/cli/run-services.js';
 import { silentLogger } from '../../src/log/index.js';
-import { SHARED_NATS_URL } from '../../test/helpers/nats.js';
 import { eventually, http, startTestPipeline, type TestPipeline } from '../../test/helpers/pipeline.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../test/helpers/webhook-receiver.js';
 
@@ -106,41 +103,5 @@ describe('subscriptions on NATS JetStream and PostgreSQL', () => {
     assert.deepEqual(listed.body.subscriptions.map((s) => s.name).sort(), ['audit', 'billing']);
     const id = await send('order.created', { after: 'restart' });
     await eventually(async () => (billing.deliveredIds().has(id) ? true : undefined), 30_000, 'delivered after the restart');
-  });
-
-  it('deletes at start the consumer of a subscription removed while no process delivered', async () => {
-    const nc = await connect({ servers: SHARED_NATS_URL });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const consumers = async (): Promise<string[]> => {
-        const names: string[] = [];
-        for await (const info of jsm.consumers.list(pipeline.names.stream)) if (info.name.startsWith('sluice-sub-')) names.push(info.name);
-        return names.sort();
-      };
-      const live = await consumers();
-      assert.equal(live.length, 2, 'billing and audit');
-      const made = await http(`${url}/subscriptions`, { body: { name: 'gone', types: ['gone.*'], url: audit.url } });
-      assert.equal(made.status, 201, JSON.stringify(made.body));
-      const gone = await eventually(async () => (await consumers()).find((name) => !live.includes(name)), 15_000, "the new subscription's consumer");
-
-      // Removed through a gateway alone: no delivering process sees it go.
-      await restarted!.stop();
-      const gatewayOnly = await runServices(pipeline.config, silentLogger(), { gateway: true, worker: false, migrate: false });
-      try {
-        const removed = await http(`${gatewayOnly.address}/subscriptions/gone`, { method: 'DELETE' });
-        assert.equal(removed.status, 204);
-      } finally {
-        await gatewayOnly.stop();
-      }
-      assert.ok((await consumers()).includes(gone), 'still there: nothing delivered when it was removed');
-
-      restarted = await runServices(pipeline.config, silentLogger(), { gateway: true, worker: true, migrate: false, deliver: true });
-      url = restarted.address!;
-      assert.deepEqual(await consumers(), live, "deleted at start; the live subscriptions' consumers kept");
-      const id = await send('order.created', { after: 'sweep' });
-      await eventually(async () => (billing.deliveredIds().has(id) ? true : undefined), 30_000, 'delivered after the sweep');
-    } finally {
-      await nc.close();
-    }
   });
 });

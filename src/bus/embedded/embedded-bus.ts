@@ -258,10 +258,6 @@ class EmbeddedBus implements BusPort {
     await log.consumers.remove(durable);
   }
 
-  async consumerNames(prefix: string): Promise<string[]> {
-    return [...this.opened().consumers.getKeys()].filter((name) => name.startsWith(prefix));
-  }
-
   // The embedded log lives beside the embedded database in one data directory: no separate stream to be recreated.
   async streamState(): Promise<null> {
     return null;

@@ -296,14 +296,6 @@ class JetStreamBus implements BusPort {
     }
   }
 
-  async consumerNames(prefix: string): Promise<string[]> {
-    const names: string[] = [];
-    for await (const info of this.available().jsm.consumers.list(this.options.streams.stream)) {
-      if (info.name.startsWith(prefix)) names.push(info.name);
-    }
-    return names;
-  }
-
   async streamState(): Promise<StreamState | null> {
     const info = await this.available().jsm.streams.info(this.options.streams.stream);
     return { name: info.config.name, created: info.created, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, messages: info.state.messages };
