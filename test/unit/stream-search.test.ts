@@ -147,6 +147,46 @@ describe('searches of the same id at once', () => {
     assert.equal(await retry, 9);
   });
 
+  it('stand for what the joined search read, not for what it was asked', async () => {
+    const { search, started, turn } = heldSearches();
+    const wide = search.find('g', range(20));
+    const narrow = search.find('g', range(10));
+    await turn();
+    started[0]!.settle(new Error('dropped'));
+    await assert.rejects(wide);
+    await turn();
+    assert.deepEqual([started[1]!.range.floor, started[1]!.range.lastSeq], [0, 10], 'the joiner searched its own range');
+    const later = search.find('g', range(15));
+    started[1]!.settle(null);
+    assert.equal(await narrow, null);
+    await turn();
+    assert.deepEqual([started[2]!.range.floor, started[2]!.range.lastSeq], [10, 15], 'what the joined search did not read is read');
+    started[2]!.settle(null);
+    assert.equal(await later, null);
+    // Nothing is left over: the next lookup searches afresh.
+    const next = search.find('g', range(15));
+    await turn();
+    assert.equal(started.length, 4);
+    started[3]!.settle(null);
+    assert.equal(await next, null);
+  });
+
+  it('read a short range whole when the joined search read only around the time of the id', async () => {
+    const { search, started, turn } = heldSearches();
+    const id = newEventId();
+    const long = search.find(id, range(50_000));
+    const alsoLong = search.find(id, range(50_000, 100));
+    const short = search.find(id, range(50_000, 45_000));
+    await turn();
+    started[0]!.settle(null);
+    assert.deepEqual(await Promise.all([long, alsoLong]), [null, null], 'a long range would be read around the time too');
+    await turn();
+    assert.equal(started.length, 2);
+    assert.deepEqual([started[1]!.range.floor, started[1]!.range.lastSeq], [45_000, 50_000]);
+    started[1]!.settle(49_999);
+    assert.equal(await short, 49_999);
+  });
+
   it('drop a search still waiting its turn once its lookup has been answered', async () => {
     const { search, started, turn } = heldSearches();
     const running = [search.find('d', range(10)), search.find('e', range(10))];

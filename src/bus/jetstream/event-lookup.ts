@@ -24,7 +24,8 @@ const LOOKUP_TIMEOUT_MS = 300;
  * other gateways are asked (one request on `_SLUICE.{stream}.lookup`); with nothing above the
  * floor, the answer is at once "not on the stream". A lookup that cannot tell within `deadlineMs`
  * (a server that stopped answering, or a long range on a loaded machine) is `bus_unavailable`,
- * never a hang; a search goes on after it, and the ids it reads are remembered for the retry.
+ * never a hang. A search that has begun goes on after it: the ids it reads are remembered, and a
+ * retry of the same id joins it. One still waiting for its turn is dropped.
  */
 export class EventLookup {
   private readonly recent = new RecentIds(RECENT_IDS);

@@ -56,8 +56,8 @@ export class StreamSearch {
   private seen: RecentIds | undefined;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
-  /** Searches under way (or waiting their turn) by id, with the last sequence each reads to. */
-  private readonly searching = new Map<string, { lastSeq: number; result: Promise<number | null> }>();
+  /** Searches under way (or waiting their turn) by id. */
+  private readonly searching = new Map<string, Promise<Searched>>();
   /** The read of the unacknowledged range under way, and the one that starts after it. */
   private rangeRead: Promise<UnacknowledgedRange> | undefined;
   private nextRangeRead: Promise<UnacknowledgedRange> | undefined;
@@ -109,27 +109,32 @@ export class StreamSearch {
   /**
    * The stream sequence of the message carrying event `id` within `range`, or null when the stream
    * has none there. A search of the same id already under way is joined (a retry after its
-   * caller's deadline gets that search's answer instead of starting another), and when it stops
-   * short of `range`, only the messages after it are read once it ends: the event may have been
-   * stored after it began. Should the joined search fail, the caller searches for itself. A
-   * search still waiting its turn when `signal` aborts (its caller has been answered) is dropped.
+   * caller's deadline gets that search's answer instead of starting another). Its "not there"
+   * stands only for what it read: when it stopped short of `range` (the event may have been
+   * stored after it began), the messages after it are read; when it read only around the id's
+   * time where this range would be read whole, this one is read. Should the joined search fail,
+   * the caller searches for itself. A search still waiting its turn when `signal` aborts is
+   * dropped: its caller has been answered, and a caller that joined it searches for itself.
    */
   find(id: string, range: UnacknowledgedRange, signal?: AbortSignal): Promise<number | null> {
+    const own = (within: UnacknowledgedRange): Promise<Searched> =>
+      this.searchInTurn(id, within, signal).then((seq) => ({ seq, readTo: within.lastSeq, whole: readsWhole(id, within) }));
     const under = this.searching.get(id);
     const result =
       under === undefined
-        ? this.searchInTurn(id, range, signal)
-        : under.result.then(
-            (seq) => (seq !== null || under.lastSeq >= range.lastSeq ? seq : this.searchInTurn(id, { ...range, floor: Math.max(range.floor, under.lastSeq) }, signal)),
-            () => this.searchInTurn(id, range, signal),
-          );
-    const entry = { lastSeq: Math.max(range.lastSeq, under?.lastSeq ?? 0), result };
-    this.searching.set(id, entry);
+        ? own(range)
+        : under.then((joined) => {
+            if (joined.seq !== null) return joined;
+            if (!joined.whole && readsWhole(id, range)) return own(range);
+            if (joined.readTo >= range.lastSeq) return joined;
+            return own({ ...range, floor: Math.max(range.floor, joined.readTo) }).then((rest) => ({ ...rest, whole: rest.whole && joined.whole }));
+          }, () => own(range));
+    this.searching.set(id, result);
     const done = (): void => {
-      if (this.searching.get(id) === entry) this.searching.delete(id);
+      if (this.searching.get(id) === result) this.searching.delete(id);
     };
     result.then(done, done);
-    return result;
+    return result.then((searched) => searched.seq);
   }
 
   private async searchInTurn(id: string, range: UnacknowledgedRange, signal: AbortSignal | undefined): Promise<number | null> {
@@ -169,11 +174,12 @@ export class StreamSearch {
     this.running++;
   }
 
-  private async search(id: string, { floor, lastSeq, lastTime }: UnacknowledgedRange): Promise<number | null> {
+  private async search(id: string, range: UnacknowledgedRange): Promise<number | null> {
+    const { floor, lastSeq, lastTime } = range;
     if (lastSeq <= floor) return null;
-    const issuedAt = uuidV7Time(id);
     // One pull holds the whole range: read it all, whatever time the id carries (a clock ahead of the server's).
-    if (issuedAt === undefined || lastSeq - floor <= PULL_SIZE) return this.read(id, { seq: floor + 1 }, lastSeq, Infinity);
+    if (readsWhole(id, range)) return this.read(id, { seq: floor + 1 }, lastSeq, Infinity);
+    const issuedAt = uuidV7Time(id)!;
     for (const skew of CLOCK_SKEW_MS) {
       // No message was stored after the last one: an id whose time is later than that (a clock
       // far ahead, or a made-up id from the year 10000) is not in this window.
@@ -220,6 +226,21 @@ export class StreamSearch {
     const first = await this.jsm.streams.getMessage(this.settings.stream, { seq: floor + 1 });
     return first !== null && first.time.getTime() >= time ? { seq: floor + 1 } : { time };
   }
+}
+
+/** What a search of an id found, up to which sequence it read, and whether it read all of its range. */
+interface Searched {
+  readonly seq: number | null;
+  readonly readTo: number;
+  readonly whole: boolean;
+}
+
+/**
+ * Whether a search of `id` reads all of `range`: when one pull holds it, or the id carries no
+ * time (one derived from an idempotency key); otherwise only around the time a UUIDv7 id carries.
+ */
+function readsWhole(id: string, { floor, lastSeq }: UnacknowledgedRange): boolean {
+  return uuidV7Time(id) === undefined || lastSeq - floor <= PULL_SIZE;
 }
 
 /** A SluiceError as it is, any other failure as `bus_unavailable`: never "not there" when the stream could not be read. */
