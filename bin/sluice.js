@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 // acks outlive two scavenges and are promoted, so under load that garbage, not live data, set
 // the peak RSS. Growing by at most 1.6× keeps the NDJSON gateway's peak RSS near 180 MB instead of
 // 230-260 MB at the same throughput (BENCHMARKS.md). `node --heap-growing-percent=N bin/sluice.js …`
-// overrides (V8 flags are not allowed in NODE_OPTIONS).
+// overrides (node does not take this flag in NODE_OPTIONS).
 const given = process.execArgv.map((arg) => arg.replaceAll('_', '-').replace(/^--no-?/, '--'));
 const isGiven = (...flags) => given.some((arg) => flags.some((flag) => arg.startsWith(flag)));
 if (!isGiven('--heap-growing-percent')) setFlagsFromString('--heap-growing-percent=60');
@@ -15,8 +15,8 @@ if (!isGiven('--heap-growing-percent')) setFlagsFromString('--heap-growing-perce
 // `sluice dev` without DATABASE_URL runs PGlite, PostgreSQL compiled to WebAssembly, in this
 // process. V8's optimising compiler (TurboFan) for it left 60-90 MB with the allocator, and
 // PGlite's baseline code (Liftoff) runs `npm start` at the same single-event rate: peak RSS
-// 256-261 MB against 310-347 MB (BENCHMARKS.md, "Embedded mode memory"). Any WebAssembly tiering
-// flag given to node (`--no-liftoff-only`, `--no-liftoff`, `--wasm-tier-up`, …) overrides.
+// 256-261 MB against 310-347 MB (BENCHMARKS.md, "Embedded mode memory"). `--[no-]liftoff-only`,
+// `--[no-]liftoff`, `--[no-]wasm-tier-up` or `--[no-]wasm-dynamic-tiering` given to node overrides.
 const embeddedDatabase = (process.env.DATABASE_URL ?? '').trim() === '';
 if (process.argv[2] === 'dev' && embeddedDatabase && !isGiven('--liftoff', '--wasm-tier-up', '--wasm-dynamic-tiering')) setFlagsFromString('--liftoff-only');
 

@@ -30,7 +30,9 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
     // killed process is stale (some PGlite releases abort on start while it is there).
     const pidFile = join(dir, 'postmaster.pid');
     if (existsSync(pidFile)) rmSync(pidFile, { force: true });
-    const fresh = !existsSync(dir) || readdirSync(dir).length === 0;
+    // The owner's alone before anything is written in it, whoever made it and however.
+    ownerOnlyDirectory(dir);
+    const fresh = readdirSync(dir).length === 0;
     const seeded = await seedFromTemplate(dir, options.templateDir);
     db = new PGlite(dir, {
       // Match node-postgres so the store reads the same values from both: int8 as a string,
@@ -39,10 +41,9 @@ export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Prom
       startParams: embeddedStartParams(),
     });
     await db.waitReady;
-    // PGlite's initdb (no template for the installed version) leaves its files writable by
-    // anyone; the directory is the owner's alone whoever made it.
+    // PGlite's initdb (no template for the installed version) leaves its files writable by anyone
+    // (out of other users' reach inside the 0700 directory, but a copy of it would keep them).
     if (fresh && !seeded) await makeOwnerOnly(dir, { sync: false }).catch(() => undefined);
-    ownerOnlyDirectory(dir);
     return new EmbeddedSqlClient(db, release);
   } catch (error) {
     await db?.close().catch(() => undefined);
