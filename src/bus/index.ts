@@ -15,6 +15,7 @@ export type {
   StreamMessage,
   StreamState,
 } from './port.js';
+export { withDeadline } from './deadline.js';
 export { FAILED_HANDLER_DELAY, FAILED_WRITE_DELAY, failedHandlerDelayMs, failedWriteDelayMs } from './redelivery-delays.js';
 // The adapters live in ./jetstream and ./embedded; only the CLI wires them, and loads just the one it uses.
 

@@ -1,4 +1,4 @@
-import type { BusPort, FoundMessage } from '../bus/index.js';
+import { withDeadline, type BusPort, type FoundMessage } from '../bus/index.js';
 import { newEventId, type EventEnvelope } from '../envelope/index.js';
 import { SluiceError, asError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -84,7 +84,7 @@ export class Replayer {
     if (ids.length === 0) return [];
     const found: FoundMessage[] = [];
     let next = 0;
-    // Past the deadline the lanes take no further id: only the lookups in flight outlive a 503.
+    // Once answered (past the deadline, or a lookup failed) the lanes take no further id: only the lookups in flight outlive it.
     let expired = false;
     const lane = async (): Promise<void> => {
       while (next < ids.length && !expired) {
@@ -92,26 +92,15 @@ export class Replayer {
         if (message !== null) found.push(message);
       }
     };
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>(
-      (resolve) =>
-        (timer = setTimeout(() => {
-          expired = true;
-          resolve('late');
-        }, STREAM_LOOKUP_DEADLINE_MS)),
-    );
+    const lanes = Promise.all(Array.from({ length: Math.min(STREAM_LOOKUPS_AT_ONCE, ids.length) }, lane));
     try {
-      const lanes = Promise.all(Array.from({ length: Math.min(STREAM_LOOKUPS_AT_ONCE, ids.length) }, lane));
-      if ((await Promise.race([lanes, late])) === 'late') {
-        lanes.catch(() => undefined);
-        throw new SluiceError('bus_unavailable', `the stream could not tell in time whether ${ids.length} ids not archived yet were accepted; retry, or replay fewer ids at once`, {
+      await withDeadline(lanes, STREAM_LOOKUP_DEADLINE_MS, () =>
+        new SluiceError('bus_unavailable', `the stream could not tell in time whether ${ids.length} ids not archived yet were accepted; retry, or replay fewer ids at once`, {
           retryAfterSeconds: 2,
-        });
-      }
+        }),
+      );
     } finally {
-      // A lookup that failed ends the request as surely as the deadline: the other lanes take no further id.
       expired = true;
-      clearTimeout(timer);
     }
     return found;
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from '../sql-client.js';
@@ -21,8 +21,8 @@ export interface EmbeddedSqlOptions {
  * cannot fsync, so it does not survive a power loss the way a PostgreSQL server does.
  */
 export async function createEmbeddedSqlClient(options: EmbeddedSqlOptions): Promise<SqlClient> {
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const dir = join(options.dataDir, 'db');
+  // Makes the data directory (0700) when it is new.
   const release = acquireLockFile(join(options.dataDir, 'db.lock'), `the embedded database in ${dir}`);
   let db: PGlite | undefined;
   try {
